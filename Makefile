@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+
+.PHONY: run test install browser bench migration clean
+
+run: $(BIN)/.installed
+	$(BIN)/dsar db upgrade
+	$(BIN)/dsar demo
+	$(BIN)/dsar run --host 127.0.0.1 --port $(PORT)
+
+test: $(BIN)/.installed browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Browser tests use Debian's Chromium (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "chromium is missing: install Debian's chromium package (needs root)"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks
+
+# Regenerate the schema migration from the models (pre-release: one initial revision).
+migration: $(BIN)/.installed
+	$(BIN)/python -m dsar.devtools.regenerate_migration
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
