@@ -1,0 +1,51 @@
+"""dsar: data-subject rights requests and data retention, self-hosted."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None,
+               instance_path: str | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI — nothing else.
+
+    ``environ`` replaces ``os.environ`` (tests pass their own, so a developer's shell
+    never leaks into them); ``overrides`` are Flask config keys applied last.
+    """
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path,
+                template_folder="../templates", static_folder="../static")
+    from dsar.config import load_config
+
+    app.config.update(load_config(app.instance_path, environ))
+    if overrides:
+        app.config.update(overrides)
+
+    from dsar import http_errors, keyring
+    from dsar.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app)
+    login_manager.init_app(app)
+    keyring.init_app(app)
+    http_errors.init_app(app)
+
+    from dsar.auth import bp as auth_bp
+    from dsar.portal import bp as portal_bp
+
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(auth_bp)
+
+    from dsar.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")

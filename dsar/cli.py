@@ -1,0 +1,243 @@
+"""The `dsar` command (SPEC §8): a Flask CLI group over the app factory.
+
+Every expected failure is one line on stderr and a non-zero exit: ``DsarError`` and
+click's usage errors are caught here, in one place, never shown as a traceback.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+
+from dsar.errors import DsarError
+from dsar.extensions import db
+
+
+class DsarGroup(click.Group):
+    """A command group whose DsarErrors become one-line click errors, rolled back."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DsarError as exc:
+            if current_app:
+                db.session.rollback()
+            raise click.ClickException(exc.message) from None
+
+
+def _app_group(name: str, help_text: str) -> click.Group:
+    return DsarGroup(name, help=help_text)
+
+
+tenants_cli = _app_group("tenants", "Create and list tenants.")
+users_cli = _app_group("users", "Create staff users.")
+tokens_cli = _app_group("tokens", "Create, list and revoke API tokens.")
+audit_cli = _app_group("audit", "Check the audit trail.")
+
+
+@tenants_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The controller's name, shown on the portal.")
+@click.option("--regime", required=True, help="gdpr, uk_gdpr, ccpa, lgpd or policy.")
+@click.option("--country", required=True, help="ISO 3166 country code for public holidays, e.g. GB.")
+@click.option("--policy-days", type=click.IntRange(1, 365), help="The tenant's own promise: answer within N days.")
+@click.option("--grace-days", type=click.IntRange(0, 90), default=30, show_default=True,
+              help="Cancellable wait before an erasure executes.")
+@click.option("--datamap", "datamap_path", type=click.Path(dir_okay=False), help="The tenant's data-map YAML.")
+@click.option("--dpo-email", help="Where deadline reminders go.")
+@with_appcontext
+def tenants_create(slug, name, regime, country, policy_days, grace_days, datamap_path, dpo_email):
+    """Create tenant SLUG."""
+    from dsar.services.tenants import TenantSpec, create_tenant
+
+    tenant = create_tenant(TenantSpec(slug, name, regime, country, policy_days, grace_days,
+                                      datamap_path, dpo_email))
+    db.session.commit()
+    click.echo(f"Created tenant {tenant.slug} ({tenant.name}, {tenant.regime}, {tenant.country}).")
+    for warning in _tenant_warnings(tenant):
+        click.echo(f"Warning: {warning}", err=True)
+
+
+def _tenant_warnings(tenant) -> list[str]:
+    from dsar.services.tenants import configuration_warnings
+
+    return configuration_warnings(tenant)
+
+
+@tenants_cli.command("list")
+@with_appcontext
+def tenants_list():
+    """List tenants."""
+    from sqlalchemy import select
+
+    from dsar.models import Tenant
+
+    rows = db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars().all()
+    if not rows:
+        click.echo("No tenants yet. Create one with `dsar tenants create` or `dsar demo`.")
+    for tenant in rows:
+        click.echo(f"{tenant.slug:20} {tenant.regime:8} {tenant.country}  {tenant.name}")
+
+
+@users_cli.command("create")
+@click.option("--tenant", "slug", required=True, help="Tenant slug.")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--role", required=True, help="admin, dpo, agent or auditor.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 12 characters (asked for when omitted).")
+@with_appcontext
+def users_create(slug, email, name, role, password):
+    """Create a staff user (or give an existing one a role in another tenant)."""
+    from dsar.services.staff import create_user
+    from dsar.services.tenants import get_tenant
+
+    user = create_user(email, name, password, get_tenant(slug), role)
+    db.session.commit()
+    click.echo(f"User {user.email} is {role} of {slug}.")
+
+
+@tokens_cli.command("create")
+@click.option("--tenant", "slug", required=True, help="Tenant slug.")
+@click.option("--name", required=True, help="What the token is for, e.g. 'crm-sync'.")
+@with_appcontext
+def tokens_create(slug, name):
+    """Create an API token; it is printed once and stored only as a hash."""
+    from dsar.services.staff import create_token
+    from dsar.services.tenants import get_tenant
+
+    issued = create_token(get_tenant(slug), name)
+    db.session.commit()
+    click.echo(issued.secret)
+    click.echo(f"Token {issued.token.id} ({name}) for {slug}: shown once, keep it safe.", err=True)
+
+
+@tokens_cli.command("list")
+@click.option("--tenant", "slug", required=True)
+@with_appcontext
+def tokens_list(slug):
+    """List a tenant's tokens (never their secrets)."""
+    from dsar.models import ApiToken, for_tenant
+    from dsar.services.tenants import get_tenant
+
+    tokens = db.session.execute(for_tenant(ApiToken, get_tenant(slug).id).order_by(ApiToken.id)).scalars().all()
+    if not tokens:
+        click.echo(f"No tokens for {slug}. Create one with `dsar tokens create --tenant {slug} --name NAME`.")
+    for token in tokens:
+        state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+        click.echo(f"{token.id:5}  {token.prefix}…  {token.name:30} {state}")
+
+
+@tokens_cli.command("revoke")
+@click.option("--tenant", "slug", required=True)
+@click.argument("token_id", type=int)
+@with_appcontext
+def tokens_revoke(slug, token_id):
+    """Revoke token TOKEN_ID."""
+    from dsar.services.staff import revoke_token
+    from dsar.services.tenants import get_tenant
+
+    revoke_token(get_tenant(slug), token_id)
+    db.session.commit()
+    click.echo(f"Token {token_id} revoked.")
+
+
+@audit_cli.command("verify")
+@with_appcontext
+def audit_verify():
+    """Check every tenant's hash chain; report the first broken link."""
+    from dsar.services.audit import verify_chain
+
+    checked, breaks = verify_chain()
+    for brk in breaks:
+        click.echo(f"BROKEN: tenant {brk.tenant_id}, event {brk.event_id}: {brk.problem}", err=True)
+    if breaks:
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {checked} events verified.")
+
+
+@click.command("demo", cls=click.Command)
+@with_appcontext
+def demo_command():
+    """Create the demo tenant with realistic sample data (idempotent)."""
+    from dsar.demo import create_demo
+
+    try:
+        summary = create_demo()
+    except DsarError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    for line in summary:
+        click.echo(line)
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, envvar="PORT")
+@with_appcontext
+def run_command(host, port):
+    """Serve the web app with the scheduler inside (the embedded default)."""
+    app = current_app._get_current_object()
+    _start_embedded_scheduler(app)
+    click.echo(f"dsar serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+def _start_embedded_scheduler(app: Flask) -> None:
+    if not app.config["DSAR_SCHEDULER"]:
+        return
+    try:
+        from dsar.jobs.scheduler import start_background_scheduler
+    except ImportError:  # scheduling arrives with the retention workers
+        return
+    start_background_scheduler(app)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (tenants_cli, users_cli, tokens_cli, audit_cli, demo_command, run_command):
+        app.cli.add_command(command)
+    for module, name in (("dsar.datamap.cli", "datamap_cli"), ("dsar.jobs.cli", "jobs_cli"),
+                         ("dsar.jobs.cli", "worker_command"), ("dsar.reports.cli", "report_cli")):
+        command = _optional_command(module, name)
+        if command is not None:
+            app.cli.add_command(command)
+
+
+def _optional_command(module: str, name: str):
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _create_app():
+    from dsar import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(name="dsar", create_app=_create_app, add_default_commands=False,
+                 add_version_option=False, load_dotenv=False,
+                 help="dsar: data-subject rights requests and data retention.")
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def main() -> None:
+    """Console entry point: one line per error, never a traceback for expected failures."""
+    try:
+        result = cli.main(prog_name="dsar", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        click.echo(f"dsar: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except DsarError as exc:
+        click.echo(f"dsar: error: {exc.message}", err=True)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

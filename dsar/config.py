@@ -1,0 +1,115 @@
+"""The one place that reads the environment (SPEC §8).
+
+Local use needs no configuration at all: the database is SQLite under ``instance/``
+and the secret and encryption keys are generated there on first start. With
+``DSAR_ENV=production`` a missing secret or key stops start-up with a clear error:
+a silently generated key would make encrypted data unreadable on the next host.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from cryptography.fernet import Fernet
+
+from dsar.errors import ConfigurationError
+
+MAIL_BACKENDS = ("outbox", "smtp", "sendgrid")
+
+#: Environment variable -> (Flask config key, default). Booleans and integers are
+#: converted by ``_convert`` below; everything else stays a string.
+ENVIRONMENT = {
+    "DSAR_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", None),
+    "DSAR_SECRET_KEY": ("SECRET_KEY", None),
+    "DSAR_ENCRYPTION_KEYS": ("DSAR_ENCRYPTION_KEYS", None),
+    "DSAR_MAIL_BACKEND": ("DSAR_MAIL_BACKEND", "outbox"),
+    "DSAR_SMTP_HOST": ("DSAR_SMTP_HOST", "localhost"),
+    "DSAR_SMTP_PORT": ("DSAR_SMTP_PORT", "25"),
+    "DSAR_SMTP_USERNAME": ("DSAR_SMTP_USERNAME", ""),
+    "DSAR_SMTP_PASSWORD": ("DSAR_SMTP_PASSWORD", ""),
+    "DSAR_SMTP_STARTTLS": ("DSAR_SMTP_STARTTLS", "off"),
+    "DSAR_SMTP_SSL": ("DSAR_SMTP_SSL", "off"),
+    "DSAR_SENDGRID_API_KEY": ("DSAR_SENDGRID_API_KEY", ""),
+    "DSAR_SENDGRID_HOST": ("DSAR_SENDGRID_HOST", "https://api.sendgrid.com"),
+    "DSAR_MAIL_FROM": ("DSAR_MAIL_FROM", "privacy@localhost"),
+    "DSAR_BASE_URL": ("DSAR_BASE_URL", "http://127.0.0.1:5000"),
+    "DSAR_EXPORT_DIR": ("DSAR_EXPORT_DIR", None),
+    "DSAR_DATAMAP_DIR": ("DSAR_DATAMAP_DIR", None),
+    "DSAR_SCHEDULER": ("DSAR_SCHEDULER", "on"),
+    "DSAR_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://"),
+    "DSAR_ENV": ("DSAR_ENV", "development"),
+}
+
+BOOLEAN_KEYS = {"DSAR_SMTP_STARTTLS", "DSAR_SMTP_SSL", "DSAR_SCHEDULER"}
+INTEGER_KEYS = {"DSAR_SMTP_PORT"}
+_TRUE = {"1", "on", "true", "yes"}
+_FALSE = {"0", "off", "false", "no", ""}
+
+
+def load_config(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment, filling safe local defaults."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for variable, (key, default) in ENVIRONMENT.items():
+        raw = environ.get(variable, default)
+        config[key] = _convert(variable, raw) if raw is not None else None
+    _check_choices(config)
+    production = config["DSAR_ENV"] == "production"
+    instance = Path(instance_path)
+    if not config["SQLALCHEMY_DATABASE_URI"]:
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'dsar.db'}"
+    config["SECRET_KEY"] = config["SECRET_KEY"] or _local_secret(
+        production, instance, "secret_key", "DSAR_SECRET_KEY", lambda: secrets.token_urlsafe(48))
+    config["DSAR_ENCRYPTION_KEYS"] = config["DSAR_ENCRYPTION_KEYS"] or _local_secret(
+        production, instance, "encryption_key", "DSAR_ENCRYPTION_KEYS", lambda: Fernet.generate_key().decode())
+    config["DSAR_EXPORT_DIR"] = config["DSAR_EXPORT_DIR"] or str(instance / "exports")
+    config["DSAR_DATAMAP_DIR"] = config["DSAR_DATAMAP_DIR"] or str(instance / "datamaps")
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = production
+    return config
+
+
+def _convert(variable: str, raw: str) -> Any:
+    if variable in BOOLEAN_KEYS:
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigurationError(f"{variable} must be on or off, not {raw!r}")
+    if variable in INTEGER_KEYS:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{variable} must be a whole number, not {raw!r}") from None
+    return raw
+
+
+def _check_choices(config: dict[str, Any]) -> None:
+    if config["DSAR_MAIL_BACKEND"] not in MAIL_BACKENDS:
+        raise ConfigurationError(
+            f"DSAR_MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, not {config['DSAR_MAIL_BACKEND']!r}")
+    if config["DSAR_ENV"] not in ("development", "production", "test"):
+        raise ConfigurationError(f"DSAR_ENV must be development, production or test, not {config['DSAR_ENV']!r}")
+    if config["DSAR_MAIL_BACKEND"] == "sendgrid" and not config["DSAR_SENDGRID_API_KEY"]:
+        raise ConfigurationError("DSAR_MAIL_BACKEND=sendgrid needs DSAR_SENDGRID_API_KEY")
+
+
+def _local_secret(production: bool, instance: Path, filename: str, variable: str, generate) -> str:
+    """Read a generated secret from instance/, creating it on first local start."""
+    if production:
+        raise ConfigurationError(f"{variable} must be set when DSAR_ENV=production")
+    path = instance / filename
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = generate()
+    # Create with owner-only permissions before writing: the key never sits world-readable.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

@@ -1,0 +1,47 @@
+"""Maps every failure to an HTTP answer in one place: JSON under /api, pages elsewhere.
+
+The API envelope is ``{"error": {"code", "message", "details"}}`` (SPEC §8). Unexpected
+exceptions are logged with their traceback and answered with a plain 500 — never a
+traceback to the client.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from dsar.errors import DsarError
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    if wants_json():
+        body = {"error": {"code": code, "message": message, "details": details or {}}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DsarError)
+    def _dsar_error(exc: DsarError):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        details = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
+        return error_response(exc.code or 500, code, exc.description or exc.name, details)
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError):
+        app.logger.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        return error_response(503, "service_unavailable",
+                              "The service is temporarily unavailable. Please try again in a few minutes.")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong on our side. It has been logged.")

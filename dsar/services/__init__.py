@@ -1,0 +1,1 @@
+"""Use cases shared by views, jobs and the CLI (STYLE rule 2)."""

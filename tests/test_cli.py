@@ -1,0 +1,142 @@
+"""The `dsar` command: good runs, and every bad argument gets one line and a non-zero exit."""
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from dsar import crypto
+from dsar.extensions import db
+from dsar.models import ApiToken, AuditEvent, Membership, Tenant, User
+from tests.factories import PASSWORD, make_tenant
+
+CREATE = ["tenants", "create"]
+
+
+def test_tenants_create_stores_the_tenant(cli):
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme Ltd", "--regime", "gdpr", "--country", "de",
+                              "--policy-days", "30", "--grace-days", "10"])
+    assert result.exit_code == 0, result.output
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == "acme")).scalar_one()
+    assert (tenant.name, tenant.regime, tenant.country, tenant.policy_days, tenant.grace_days) == \
+        ("Acme Ltd", "gdpr", "DE", 30, 10)
+
+
+def test_grace_longer_than_deadline_is_warned(cli):
+    result = cli.invoke(args=[*CREATE, "lg", "--name", "L", "--regime", "lgpd", "--country", "BR"])
+    assert result.exit_code == 0, result.output
+    assert "grace period of 30 days can end after" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["Bad Slug", "--name", "X", "--regime", "gdpr", "--country", "GB"], "slug 'Bad Slug' must be lowercase"),
+    (["ok", "--name", "X", "--regime", "hipaa", "--country", "GB"], "regime 'hipaa' is unknown"),
+    (["ok", "--name", "X", "--regime", "gdpr", "--country", "XX"], "country 'XX' is not a known"),
+    (["ok", "--name", "X", "--regime", "policy", "--country", "GB"], "needs --policy-days"),
+    (["ok", "--name", "X", "--regime", "gdpr", "--country", "GB", "--policy-days", "0"], "--policy-days"),
+    (["ok", "--name", "X", "--regime", "gdpr", "--country", "GB", "--grace-days", "abc"], "--grace-days"),
+    (["ok", "--name", "   ", "--regime", "gdpr", "--country", "GB"], "name must be 1 to 200"),
+    (["ok", "--regime", "gdpr", "--country", "GB"], "--name"),
+])
+def test_tenants_create_bad_arguments(cli, args, message):
+    result = cli.invoke(args=[*CREATE, *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.execute(select(Tenant)).first() is None
+
+
+def test_duplicate_tenant_is_refused(cli):
+    make_tenant("acme")
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Again", "--regime", "gdpr", "--country", "GB"])
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+
+
+def test_users_create_hashes_the_password(cli):
+    make_tenant("acme")
+    result = cli.invoke(args=["users", "create", "--tenant", "acme", "--email", "Dana@Example.com",
+                              "--role", "dpo", "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(select(User)).scalar_one()
+    assert user.email == "dana@example.com"
+    assert PASSWORD not in user.password_hash and user.password_hash.startswith("$argon2")
+    assert db.session.execute(select(Membership.role)).scalar_one() == "dpo"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tenant", "nope", "--email", "a@example.com", "--role", "dpo"], "no tenant 'nope'"),
+    (["--tenant", "acme", "--email", "not-an-address", "--role", "dpo"], "email:"),
+    (["--tenant", "acme", "--email", "a@example.com", "--role", "boss"], "role 'boss' is unknown"),
+])
+def test_users_create_bad_arguments(cli, args, message):
+    make_tenant("acme")
+    result = cli.invoke(args=["users", "create", *args, "--password", PASSWORD])
+    assert result.exit_code != 0 and message in result.output
+    assert db.session.execute(select(User)).first() is None
+
+
+def test_users_create_refuses_a_short_password(cli):
+    make_tenant("acme")
+    result = cli.invoke(args=["users", "create", "--tenant", "acme", "--email", "a@example.com",
+                              "--role", "agent", "--password", "short"])
+    assert result.exit_code == 1 and "at least 12 characters" in result.output
+
+
+def test_tokens_are_printed_once_and_stored_hashed(cli):
+    make_tenant("acme")
+    result = cli.invoke(args=["tokens", "create", "--tenant", "acme", "--name", "crm"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[0]
+    token = db.session.execute(select(ApiToken)).scalar_one()
+    assert secret.startswith("dsar_") and len(secret) > 40
+    assert token.token_hash == crypto.token_hash(secret) and secret not in token.token_hash
+    listed = cli.invoke(args=["tokens", "list", "--tenant", "acme"])
+    assert "crm" in listed.output and secret not in listed.output
+    revoked = cli.invoke(args=["tokens", "revoke", "--tenant", "acme", str(token.id)])
+    assert revoked.exit_code == 0
+    db.session.refresh(token)
+    assert token.revoked_at is not None
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tokens", "create", "--tenant", "nope", "--name", "x"], "no tenant 'nope'"),
+    (["tokens", "create", "--tenant", "acme", "--name", " "], "token name must be"),
+    (["tokens", "revoke", "--tenant", "acme", "999"], "no token 999"),
+    (["tokens", "revoke", "--tenant", "acme", "one"], "'one' is not a valid integer"),
+])
+def test_tokens_bad_arguments(cli, args, message):
+    make_tenant("acme")
+    result = cli.invoke(args=args)
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_audit_verify_passes_then_detects_tampering(cli):
+    make_tenant("acme")
+    assert cli.invoke(args=["audit", "verify"]).exit_code == 0
+    event = db.session.execute(select(AuditEvent)).scalars().first()
+    event.reason = "rewritten history"
+    db.session.commit()
+    result = cli.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"event {event.id}" in result.output
+
+
+def test_demo_is_idempotent(cli):
+    first = cli.invoke(args=["demo"])
+    second = cli.invoke(args=["demo"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "dpo@demo.example" in first.output
+    assert db.session.execute(select(Tenant.slug)).scalars().all() == ["demo"]
+    assert len(db.session.execute(select(User)).scalars().all()) == 1
+
+
+def test_console_script_prints_one_line_errors(app_environ):
+    """The installed `dsar` command: one line on stderr, exit code 1 or 2, no traceback."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DSAR_")}, **app_environ}
+    dsar = os.path.join(os.path.dirname(sys.executable), "dsar")
+    for args in (["tenants", "create", "x", "--name", "X", "--regime", "nope", "--country", "GB"],
+                 ["tenants", "create"], ["no-such-command"]):
+        result = subprocess.run([dsar, *args], capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode in (1, 2), result
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("dsar: error:"), result.stderr
+        assert "Traceback" not in result.stderr
