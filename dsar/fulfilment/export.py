@@ -1,0 +1,251 @@
+"""The access/portability package: one streamed ZIP, never whole in memory (SPEC §6).
+
+Members, in order::
+
+    data/<source>/<table>.json   a JSON array, one row object per line
+    data/<source>/<table>.csv    the same rows; UTF-8 with BOM (so spreadsheets read accents), CRLF
+    README.html                  the cover letter with the Art. 15 information
+    manifest.json                reference, time, and per data file: rows, bytes, SHA-256
+
+Only tables holding the subject get files; the others are named in the letter as searched
+and empty, so the manifest lists exactly the files present. Checksums are computed while
+the bytes stream, which is why the manifest comes last.
+
+Rows arrive once, in batches (a database cursor cannot be rewound, and reading twice could
+give two different answers). Each batch is written to the JSON member as it streams and to
+the CSV spool, which is read back after the JSON member: a ``TemporarySpool``, sealed with
+a throwaway key, so plaintext personal data never lands on disk.
+
+This module knows nothing of Flask or databases: the caller turns the data map into
+``ExportTable``s and ``ExportContext`` and sends the bytes wherever they go (usually
+``encrypted_files.write_encrypted``).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import stat
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+from stream_zip import ZIP_32, ZIP_64, stream_zip
+
+from dsar.errors import ValidationError
+from dsar.fulfilment.cover_letter import ExportContext, TableSummary, render_cover_letter
+from dsar.fulfilment.encrypted_files import TemporarySpool
+
+__all__ = ["ExportContext", "ExportTable", "ExportedFile", "build_export_zip"]
+
+MANIFEST_FORMAT = "dsar-export"
+MANIFEST_VERSION = 1
+# Members are personal data: readable by the owner only, wherever they are unpacked.
+_MODE = stat.S_IFREG | 0o600
+# A source or table name becomes a path segment: no separators, control characters or
+# leading dot (no member may escape data/ or hide itself), and none of the characters
+# Windows refuses in file names (the subject must be able to unpack the archive).
+_SAFE_NAME = re.compile(r'[^/\\\x00-\x1f.<>:"|?*][^/\\\x00-\x1f<>:"|?*]{0,127}')
+_CSV_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class ExportTable:
+    """One table's rows about the subject, as the caller reads them.
+
+    ``batches`` is iterated once; each batch is a bounded list of rows whose values are
+    JSON-safe (str, int, float, bool, None, lists and dicts of those). ``columns`` is the
+    CSV header; every key of a row must be one of them.
+    """
+
+    source: str
+    table: str
+    columns: list[str]
+    batches: Iterable[list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """A manifest entry: a data file as it was actually written."""
+
+    path: str
+    rows: int
+    size: int
+    sha256: str
+
+
+@dataclass
+class _Ledger:
+    """What has streamed so far; the letter and the manifest are written from it."""
+
+    files: list[ExportedFile] = field(default_factory=list)
+    tables: list[TableSummary] = field(default_factory=list)
+    cover_letter: dict[str, Any] = field(default_factory=dict)
+    _claimed: set[tuple[str, str]] = field(default_factory=set)
+
+    def claim(self, table: ExportTable) -> str:
+        """The member path prefix for ``table``, once its names are checked and unique."""
+        for kind, name in (("source", table.source), ("table", table.table)):
+            if not _SAFE_NAME.fullmatch(name):
+                raise ValidationError(f"{kind} name {name!r} cannot be used as a file name")
+        key = (table.source, table.table)
+        if key in self._claimed:
+            raise ValidationError(f"table {table.source}/{table.table} is exported twice")
+        self._claimed.add(key)
+        return f"data/{table.source}/{table.table}"
+
+
+@dataclass
+class _RowCount:
+    rows: int = 0
+
+
+def build_export_zip(
+    context: ExportContext,
+    tables: Iterable[ExportTable],
+    *,
+    spool_dir: str | None = None,
+) -> Iterator[bytes]:
+    """Stream the export ZIP for ``context`` with the rows of ``tables``.
+
+    Lazy: nothing is read until the result is iterated, and memory stays bounded by one
+    batch and one ZIP chunk however many rows there are. ``spool_dir`` is where the sealed
+    CSV scratch file goes (default: the system temporary directory).
+    """
+    if context.generated_at.tzinfo is None:
+        raise ValidationError("generated_at must be timezone-aware")
+    ledger = _Ledger()
+    return iter(stream_zip(_members(context, tables, ledger, spool_dir), get_compressobj=_compressor))
+
+
+def _compressor() -> Any:
+    # Level 6, zlib's default: level 9 costs several times the CPU for a few percent.
+    return zlib.compressobj(level=6, wbits=-zlib.MAX_WBITS)
+
+
+def _members(
+    context: ExportContext, tables: Iterable[ExportTable], ledger: _Ledger, spool_dir: str | None
+) -> Iterator[tuple]:
+    """The ZIP members as stream_zip wants them, each produced only when its turn comes.
+
+    stream_zip drains one member before asking for the next, so by the time a later member
+    is built, the ledger holds everything before it.
+    """
+    at = context.generated_at
+    for table in tables:
+        base = ledger.claim(table)
+        batches = (batch for batch in table.batches if batch)
+        first = next(batches, None)
+        if first is None:
+            ledger.tables.append(TableSummary(table.source, table.table, 0))
+            continue
+        count = _RowCount()
+        json_path, csv_path = base + ".json", base + ".csv"
+        with TemporarySpool(spool_dir) as spool:
+            json_chunks = _json_and_csv(chain([first], batches), table.columns, spool, count)
+            yield json_path, at, _MODE, ZIP_64, _recorded(json_chunks, json_path, count, ledger)
+            yield csv_path, at, _MODE, ZIP_64, _recorded(spool.iter_chunks(), csv_path, count, ledger)
+        ledger.tables.append(TableSummary(table.source, table.table, count.rows, (json_path, csv_path)))
+    yield "README.html", at, _MODE, ZIP_32, _cover_letter(context, ledger)
+    yield "manifest.json", at, _MODE, ZIP_32, _later(lambda: _manifest(context, ledger))
+
+
+def _digested(chunks: Iterable[bytes], done: Callable[[int, str], None]) -> Iterator[bytes]:
+    """Pass ``chunks`` through, then report their total size and SHA-256 hex."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        yield chunk
+    done(size, digest.hexdigest())
+
+
+def _recorded(chunks: Iterable[bytes], path: str, count: _RowCount, ledger: _Ledger) -> Iterator[bytes]:
+    # The row count is read when the member ends: for the JSON file it is only known then.
+    return _digested(
+        chunks, lambda size, sha: ledger.files.append(ExportedFile(path, count.rows, size, sha))
+    )
+
+
+def _later(make: Callable[[], bytes]) -> Iterator[bytes]:
+    """A member whose bytes are computed only when stream_zip reaches it."""
+    yield make()
+
+
+def _cover_letter(context: ExportContext, ledger: _Ledger) -> Iterator[bytes]:
+    def done(size: int, sha: str) -> None:
+        ledger.cover_letter.update(path="README.html", size=size, sha256=sha)
+
+    html = _later(lambda: render_cover_letter(context, ledger.tables).encode("utf-8"))
+    return _digested(html, done)
+
+
+def _json_and_csv(
+    batches: Iterable[list[dict[str, Any]]], columns: list[str], spool: TemporarySpool, count: _RowCount
+) -> Iterator[bytes]:
+    """Yield the JSON array batch by batch, writing the same rows to the CSV spool.
+
+    ``batches`` is non-empty, so the output is ``[`` + one object per line + ``]``.
+    """
+    spool.write(_csv_text([], columns, header=True).encode("utf-8"))
+    yield b"["
+    separator = "\n"
+    for batch in batches:
+        parts = []
+        for row in batch:
+            parts.append(separator + json.dumps(row, ensure_ascii=False, allow_nan=False))
+            separator = ",\n"
+        count.rows += len(batch)
+        spool.write(_csv_text(batch, columns).encode("utf-8"))
+        yield "".join(parts).encode("utf-8")
+    yield b"\n]\n"
+
+
+def _csv_text(rows: list[dict[str, Any]], columns: list[str], header: bool = False) -> str:
+    """One batch as CSV text (a small per-batch buffer, never the whole file)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="", extrasaction="raise")
+    if header:
+        buffer.write(_CSV_BOM)
+        writer.writeheader()
+    writer.writerows({key: _csv_cell(value) for key, value in row.items()} for row in rows)
+    return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    """A JSON-safe value as CSV text: empty for null, JSON for nested values.
+
+    Cells are written as they are, without spreadsheet-formula escaping: the file is the
+    subject's own data and must round-trip exactly (JSON beside it is the lossless copy).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return json.dumps(value, allow_nan=False)
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _manifest(context: ExportContext, ledger: _Ledger) -> bytes:
+    document = {
+        "format": MANIFEST_FORMAT,
+        "version": MANIFEST_VERSION,
+        "reference": context.reference,
+        "controller": context.tenant_name,
+        "generated_at": _iso(context.generated_at),
+        "files": [asdict(entry) for entry in ledger.files],
+        "cover_letter": ledger.cover_letter,
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
