@@ -39,6 +39,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     app.register_blueprint(portal_bp)
     app.register_blueprint(auth_bp)
 
+    from dsar import api
+
+    api.init_app(app)
+
     from dsar.cli import register_commands
 
     register_commands(app)

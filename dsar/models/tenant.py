@@ -17,7 +17,7 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     regime: Mapped[str] = mapped_column(String(20))
-    country: Mapped[str] = mapped_column(String(2))
+    country: Mapped[str] = mapped_column(String(10))
     #: The tenant's own promise ("we answer within 30 days"), on top of the legal regime.
     policy_days: Mapped[int | None] = mapped_column(Integer)
     #: Cancellable wait before an erasure executes; capped by the legal deadline.

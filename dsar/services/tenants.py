@@ -4,10 +4,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import holidays
 from sqlalchemy import select
 
-from dsar.domain.deadlines import grace_can_outlast_deadline
+from dsar.domain.deadlines import grace_can_outlast_deadline, normalise_country
 from dsar.domain.regimes import REGIME_CODES, Regime, get_regime
 from dsar.errors import NotFound, ValidationError
 from dsar.extensions import db
@@ -39,10 +38,11 @@ def validate(spec: TenantSpec) -> TenantSpec:
     if spec.regime not in REGIME_CODES:
         raise ValidationError(f"regime {spec.regime!r} is unknown; choose one of {', '.join(REGIME_CODES)}",
                               details={"field": "regime"})
-    country = spec.country.upper()
-    if country not in holidays.list_supported_countries():
+    try:
+        country = normalise_country(spec.country)
+    except ValidationError:
         raise ValidationError(f"country {spec.country!r} is not a known ISO 3166 code (e.g. GB, FR, DE, US)",
-                              details={"field": "country"})
+                              details={"field": "country"}) from None
     if spec.regime == "policy" and not spec.policy_days:
         raise ValidationError("regime 'policy' needs --policy-days", details={"field": "policy_days"})
     if spec.policy_days is not None and not 1 <= spec.policy_days <= 365:
@@ -80,10 +80,9 @@ def only_tenant() -> Tenant | None:
 
 def regime_for(tenant: Tenant, code: str | None = None) -> Regime:
     """The regime ``code`` (default: the tenant's) with the tenant's own settings applied."""
-    code = code or tenant.regime
-    pauses = {"gdpr": tenant.setting("gdpr_pauses"), "policy": tenant.setting("policy_pauses")}.get(code)
-    return get_regime(code, policy_days=tenant.policy_days,
-                      policy_extension_days=tenant.setting("policy_extension_days"), pauses=pauses)
+    return get_regime(code or tenant.regime, policy_days=tenant.policy_days,
+                      policy_extension_days=tenant.setting("policy_extension_days"),
+                      policy_pauses=tenant.setting("policy_pauses"), gdpr_pauses=tenant.setting("gdpr_pauses"))
 
 
 def configuration_warnings(tenant: Tenant) -> list[str]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:48:41.844058
+Create Date: 2026-11-23 01:52:27.055069
 
 """
 from alembic import op
@@ -31,7 +31,7 @@ def upgrade():
     sa.Column('slug', sa.String(length=63), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('regime', sa.String(length=20), nullable=False),
-    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('country', sa.String(length=10), nullable=False),
     sa.Column('policy_days', sa.Integer(), nullable=True),
     sa.Column('grace_days', sa.Integer(), nullable=False),
     sa.Column('datamap_path', sa.String(length=500), nullable=True),
