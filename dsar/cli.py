@@ -182,7 +182,10 @@ def run_command(host, port):
     app = current_app._get_current_object()
     _start_embedded_scheduler(app)
     click.echo(f"dsar serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Flask's app.run() refuses to run inside its own CLI; werkzeug's server is what it would use.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 def _start_embedded_scheduler(app: Flask) -> None:
