@@ -1,0 +1,183 @@
+"""The data map as plain, frozen objects (SPEC §5).
+
+These are what the loader produces once the YAML has been validated; the rest of dsar
+(discovery, erasure, retention, the Art. 15 letter) trusts them and never sees YAML.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal, Union
+
+from sqlalchemy.engine import make_url
+
+IDENTITY_TYPES = ("email", "phone", "customer_id")
+DURATION_UNITS = ("days", "weeks", "months", "years")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A calendar period such as "12 months"; months and years follow the calendar."""
+
+    amount: int
+    unit: Literal["days", "weeks", "months", "years"]
+
+    def __str__(self) -> str:
+        unit = self.unit[:-1] if self.amount == 1 else self.unit
+        return f"{self.amount} {unit}"
+
+    def before(self, moment: datetime | date) -> datetime | date:
+        """``moment`` minus this period (the cutoff of a retention rule)."""
+        return self._shift(moment, -1)
+
+    def after(self, moment: datetime | date) -> datetime | date:
+        """``moment`` plus this period (the end of a retention period)."""
+        return self._shift(moment, 1)
+
+    def _shift(self, moment, sign: int):
+        if self.unit in ("days", "weeks"):
+            days = self.amount * (7 if self.unit == "weeks" else 1)
+            return moment + sign * timedelta(days=days)
+        months = self.amount * (12 if self.unit == "years" else 1)
+        index = moment.year * 12 + moment.month - 1 + sign * months
+        year, month = divmod(index, 12)
+        # 29 Feb + 1 year, 31 Jan + 1 month: clamp to the last day of the target month.
+        day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+        return moment.replace(year=year, month=month + 1, day=day)
+
+
+@dataclass(frozen=True)
+class ColumnStrategy:
+    """How one column is anonymized: ``null``, ``redact`` (fixed text), ``hash``, ``ip``."""
+
+    kind: Literal["null", "redact", "hash", "ip"]
+    text: str | None = None  # redact
+    level: int | None = None  # ip
+
+    def __str__(self) -> str:
+        if self.kind == "redact":
+            return f'replaced by "{self.text}"'
+        if self.kind == "ip":
+            return f"IP address masked (level {self.level})"
+        return {"null": "emptied", "hash": "replaced by a keyed hash"}[self.kind]
+
+
+@dataclass(frozen=True)
+class Delete:
+    kind: Literal["delete"] = "delete"
+
+
+@dataclass(frozen=True)
+class Anonymize:
+    columns: tuple[tuple[str, ColumnStrategy], ...]
+    kind: Literal["anonymize"] = "anonymize"
+
+
+@dataclass(frozen=True)
+class Retain:
+    """Kept on erasure for a legal reason; ``until`` counts from ``from_column`` (or erasure)."""
+
+    basis: str
+    until: Duration | date | None = None
+    from_column: str | None = None
+    kind: Literal["retain"] = "retain"
+
+
+Erasure = Union[Delete, Anonymize, Retain]
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """Rows whose ``from_column`` is older than ``after`` get ``action``."""
+
+    after: Duration
+    from_column: str
+    action: Literal["delete", "anonymize_ip", "anonymize"]
+    column: str | None = None  # anonymize_ip
+    level: int | None = None  # anonymize_ip
+    columns: tuple[tuple[str, ColumnStrategy], ...] = ()  # anonymize
+
+
+@dataclass(frozen=True)
+class Link:
+    """``column`` of this table holds ``table.target_column`` of a parent table."""
+
+    column: str
+    table: str
+    target_column: str
+
+    def __str__(self) -> str:
+        return f"{self.column} = {self.table}.{self.target_column}"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    primary_key: str | None = None
+    identity: tuple[tuple[str, str], ...] = ()  # (identity type, column)
+    links: tuple[Link, ...] = ()
+    categories: tuple[tuple[str, str], ...] = ()  # (column, fideslang category)
+    erasure: Erasure | None = None
+    retention: tuple[RetentionRule, ...] = ()
+    provided_by_subject: bool = False
+    purposes: tuple[str, ...] = ()
+    description: str | None = None
+
+    @property
+    def takes_part(self) -> bool:
+        """Whether requests reach this table (it has an identity or a link)."""
+        return bool(self.identity or self.links)
+
+    @property
+    def erasure_strategy(self) -> Erasure | None:
+        """The mapped strategy, ``delete`` by default for a table requests reach."""
+        if self.erasure is not None:
+            return self.erasure
+        return Delete() if self.takes_part else None
+
+    def identity_column(self, kind: str) -> str | None:
+        return dict(self.identity).get(kind)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Only rows whose ``column`` equals ``value`` belong to this tenant."""
+
+    column: str
+    value: str | int
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str = field(repr=False)  # may carry a password: never log or print it
+    tables: tuple[Table, ...] = ()
+    scope: Scope | None = None
+    recipients: tuple[str, ...] = ()
+    description: str | None = None
+
+    def table(self, name: str) -> Table:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password masked, fit for reports."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+@dataclass(frozen=True)
+class DataMap:
+    tenant: str
+    sources: tuple[Source, ...]
+    path: str = "<data map>"
+    description: str | None = None
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)

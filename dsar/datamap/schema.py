@@ -1,0 +1,293 @@
+"""marshmallow schemas that turn a parsed data-map document into model objects.
+
+Each field's error message says what was wrong *and* what would be right, because the
+person reading it is editing YAML, not Python. Unknown keys are errors (typos must not be
+silently ignored), and every schema reports all of its problems at once.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+from functools import lru_cache
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from sqlalchemy.engine import make_url
+
+from dsar.datamap import model
+from dsar.domain.ip_masking import parse_level
+from dsar.errors import DsarError
+
+_DURATION = re.compile(r"\s*(\d+)\s*(day|week|month|year)s?\s*", re.IGNORECASE)
+DURATION_HINT = '(use e.g. "30 days", "12 months", "7 years")'
+STRATEGY_HINT = "(use null, redact, hash, ip_level_1, ip_level_2 or ip_level_3)"
+DEFAULT_REDACTION = "[redacted]"
+
+
+def suggest(value: str, choices) -> str:
+    """' (did you mean "x"?)' for close matches of ``value``, or an empty string."""
+    close = difflib.get_close_matches(value, list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)"
+
+
+def parse_duration(value) -> model.Duration:
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if not match or int(match.group(1)) <= 0:
+        raise ValidationError(f'"{value}" is not a duration {DURATION_HINT}')
+    return model.Duration(int(match.group(1)), match.group(2).lower() + "s")
+
+
+@lru_cache(maxsize=1)
+def data_categories() -> frozenset[str]:
+    """The fideslang default taxonomy's data category keys (``user.contact.email`` …)."""
+    from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+
+    return frozenset(category.fides_key for category in DEFAULT_TAXONOMY.data_category)
+
+
+def parse_strategy(value) -> model.ColumnStrategy:
+    """One anonymize strategy: null | redact | {redact: text} | hash | ip_level_N."""
+    if value is None or value == "null":
+        return model.ColumnStrategy("null")
+    if value == "redact":
+        return model.ColumnStrategy("redact", text=DEFAULT_REDACTION)
+    if value == "hash":
+        return model.ColumnStrategy("hash")
+    if isinstance(value, dict) and list(value) == ["redact"] and isinstance(value["redact"], str):
+        return model.ColumnStrategy("redact", text=value["redact"])
+    if isinstance(value, str) and value.startswith("ip_level_"):
+        try:
+            return model.ColumnStrategy("ip", level=parse_level(value))
+        except DsarError:
+            pass
+    raise ValidationError(f'"{value}" is not an anonymize strategy {STRATEGY_HINT}')
+
+
+class Duration(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return parse_duration(value)
+
+
+class Category(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or value not in data_categories():
+            hint = suggest(str(value), data_categories()) or ' (see the fideslang taxonomy, e.g. "user.contact.email")'
+            raise ValidationError(f'"{value}" is not a fideslang data category{hint}')
+        return value
+
+
+class Strategy(fields.Field):
+    # YAML's ``null`` arrives as None and names the "null" strategy: it must reach
+    # parse_strategy instead of being refused as a missing value.
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        return parse_strategy(value)
+
+
+class DatabaseUrl(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        # The value may hold a password: error messages never repeat it.
+        hint = "(e.g. postgresql+psycopg://user:${DB_PASSWORD}@host/db or sqlite:///app.db)"
+        if not isinstance(value, str):
+            raise ValidationError(f"must be a database URL {hint}")
+        try:
+            make_url(value).get_dialect()
+        except Exception:
+            raise ValidationError(f"is not a database URL SQLAlchemy understands {hint}") from None
+        return value
+
+
+class LinkTarget(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        parts = value.split(".") if isinstance(value, str) else []
+        if len(parts) != 2 or not all(parts):
+            raise ValidationError(f'"{value}" is not a link target (use other_table.column, e.g. accounts.id)')
+        return tuple(parts)
+
+
+class ColumnMap(fields.Field):
+    """A mapping of names to values of ``value_field``, errors reported per key."""
+
+    def __init__(self, value_field: fields.Field, *, keys: tuple[str, ...] | None = None,
+                 allow_empty: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.value_field = value_field
+        self.keys = keys
+        self.allow_empty = allow_empty
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("must be a mapping of column: value")
+        if not value and not self.allow_empty:
+            raise ValidationError("must not be empty")
+        result, errors = [], {}
+        for key, item in value.items():
+            if self.keys is not None and key not in self.keys:
+                errors[key] = [f'"{key}" is not one of {", ".join(self.keys)}{suggest(str(key), self.keys)}']
+                continue
+            try:
+                result.append((key, self.value_field.deserialize(item)))
+            except ValidationError as error:
+                errors[key] = error.messages
+        if errors:
+            raise ValidationError(errors)
+        return tuple(result)
+
+
+class Retention(fields.Field):
+    """One retention rule or a list of them; errors keep the user's own nesting."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict):
+            return (RetentionSchema().load(value),)
+        if isinstance(value, list) and value:
+            return tuple(RetentionSchema(many=True).load(value))
+        raise ValidationError("must be a rule {after, from, action} or a list of rules")
+
+
+class Erasure(fields.Field):
+    """``delete`` | ``{anonymize: {column: strategy}}`` | ``{retain: {basis, until, from}}``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "delete" or value == {"delete": None}:
+            return model.Delete()
+        if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in ("anonymize", "retain"):
+            raise ValidationError(
+                "must be delete, {anonymize: {column: strategy}} or {retain: {basis: ..., until: ..., from: ...}}")
+        kind, body = next(iter(value.items()))
+        try:
+            if kind == "anonymize":
+                return model.Anonymize(ColumnMap(Strategy(), allow_empty=False).deserialize(body))
+            return RetainSchema().load(body if body is not None else {})
+        except ValidationError as error:
+            raise ValidationError({kind: error.messages}) from None
+
+
+class Until(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return parse_duration(value)
+
+
+class ScopeValue(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValidationError("must be text or a whole number, e.g. \"42\"")
+        return value
+
+
+class StrictSchema(Schema):
+    """Rejects unknown keys by name, with a suggestion, after checking the known ones."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _no_unknown_keys(self, data, original, **kwargs):
+        if not isinstance(original, dict):
+            return
+        known = [f.data_key or name for name, f in self.fields.items()]
+        errors = {
+            key: [f'unknown key "{key}"{suggest(str(key), known)}; allowed here: {", ".join(known)}']
+            for key in original if key not in known
+        }
+        if errors:
+            raise ValidationError(errors)
+
+
+class RetentionSchema(StrictSchema):
+    after = Duration(required=True)
+    from_column = fields.String(required=True, data_key="from")
+    action = fields.String(required=True, validate=validate.OneOf(
+        ("delete", "anonymize_ip", "anonymize"), error="must be delete, anonymize_ip or anonymize"))
+    column = fields.String()
+    level = fields.Integer(strict=True, validate=validate.OneOf((1, 2, 3), error="must be 1, 2 or 3"))
+    columns = ColumnMap(Strategy(), allow_empty=False)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _action_needs(self, data, **kwargs):
+        needed = {"delete": (), "anonymize_ip": ("column", "level"), "anonymize": ("columns",)}[data["action"]]
+        errors = {key: [f'is required for action {data["action"]}'] for key in needed if key not in data}
+        errors.update({key: [f'does not apply to action {data["action"]}']
+                       for key in ("column", "level", "columns") if key not in needed and key in data})
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.RetentionRule(**data)
+
+
+class RetainSchema(StrictSchema):
+    basis = fields.String(required=True, validate=validate.Length(min=1))
+    until = Until()
+    from_column = fields.String(data_key="from")
+
+    @validates_schema(skip_on_field_errors=True)
+    def _from_needs_until(self, data, **kwargs):
+        if "from_column" in data and not isinstance(data.get("until"), model.Duration):
+            raise ValidationError({"until": ["a period such as 7 years is required when from is given"]})
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.Retain(**data)
+
+
+class TableSchema(StrictSchema):
+    name = fields.String(required=True)
+    primary_key = fields.String()
+    identity = ColumnMap(fields.String(), keys=model.IDENTITY_TYPES, allow_empty=False)
+    link = ColumnMap(LinkTarget(), allow_empty=False)
+    categories = ColumnMap(Category())
+    erasure = Erasure()
+    retention = Retention()
+    provided_by_subject = fields.Boolean()
+    purposes = fields.List(fields.String())
+    description = fields.String()
+
+    @post_load
+    def _make(self, data, **kwargs):
+        links = tuple(model.Link(column, *target) for column, target in data.pop("link", ()))
+        data.setdefault("provided_by_subject", bool(data.get("identity")))
+        data["purposes"] = tuple(data.get("purposes", ()))
+        return model.Table(links=links, **data)
+
+
+class ScopeSchema(StrictSchema):
+    column = fields.String(required=True)
+    value = ScopeValue(required=True)
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.Scope(**data)
+
+
+class SourceSchema(StrictSchema):
+    name = fields.String(required=True)
+    url = DatabaseUrl(required=True)
+    scope = fields.Nested(ScopeSchema)
+    tables = fields.List(fields.Nested(TableSchema), required=True, validate=validate.Length(min=1))
+    recipients = fields.List(fields.String())
+    description = fields.String()
+
+    @post_load
+    def _make(self, data, **kwargs):
+        data["tables"] = tuple(data["tables"])
+        data["recipients"] = tuple(data.get("recipients", ()))
+        return model.Source(**data)
+
+
+class DataMapSchema(StrictSchema):
+    tenant = fields.String(required=True)
+    sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
+    description = fields.String()
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.DataMap(tenant=data["tenant"], sources=tuple(data["sources"]),
+                             description=data.get("description"))

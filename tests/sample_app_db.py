@@ -1,0 +1,284 @@
+"""A small, realistic customer application database and its data map, for tests and demos.
+
+``create_sample_app(url)`` builds the schema a SaaS with a chat widget might have — accounts
+(scoped by ``business_id``), conversations → messages, widget visits with IP addresses,
+support tickets, invoices and server logs — with real foreign keys and indexes, and fills it
+deterministically. Every subject's rows are recorded, so a test can check that discovery
+and erasure touch exactly one subject's rows and nothing of anyone else's. Traps included:
+the same e-mail in another business (scope), an e-mail stored in mixed case, a visitor
+known only by a support ticket, and one subject with more than 500 messages (chunking).
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+SAMPLE_NOW = datetime(2025, 6, 1, 12, 0)  # naive UTC, as the sample schema stores it
+BUSINESS = 42  # the tenant's scope value in the data map
+OTHER_BUSINESS = 7  # another business sharing the database: never to be touched
+NAMES = ["alice", "bob", "chen", "dana", "emeka", "farah", "goran", "hana", "ivan", "jun"]
+USER_AGENTS = ["Mozilla/5.0 (X11; Linux x86_64)", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)"]
+TABLES = ("accounts", "conversations", "messages", "widget_visits", "support_tickets", "invoices")
+
+
+@dataclass
+class SampleSubject:
+    """One person in the sample data and the ids of every row that is theirs."""
+
+    email: str
+    phone: str | None
+    business_id: int
+    account_id: int | None
+    rows: dict[str, set[int]] = field(default_factory=lambda: {t: set() for t in TABLES})
+
+    @property
+    def identifiers(self) -> dict:
+        return {"email": self.email, "phone": self.phone}
+
+
+@dataclass
+class SampleApp:
+    url: str
+    now: datetime
+    subjects: list[SampleSubject]
+    server_log_ids: list[int]
+
+    def subject(self, email: str, business_id: int = BUSINESS) -> SampleSubject:
+        return next(s for s in self.subjects
+                    if s.email.lower() == email.lower() and s.business_id == business_id)
+
+    def others(self, subject: SampleSubject) -> list[SampleSubject]:
+        return [s for s in self.subjects if s is not subject]
+
+
+def sample_metadata() -> sa.MetaData:
+    """The sample application's schema (fresh MetaData on each call)."""
+    md = sa.MetaData()
+    ts = sa.DateTime()
+    accounts = sa.Table(
+        "accounts", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("business_id", sa.Integer, nullable=False, index=True),
+        sa.Column("email", sa.String(255), nullable=False),
+        sa.Column("phone", sa.String(32)),
+        sa.Column("name", sa.String(200)),
+        sa.Column("created_at", ts, nullable=False),
+        sa.UniqueConstraint("business_id", "email"))
+    sa.Index("ix_accounts_email_lower", sa.func.lower(accounts.c.email))
+    sa.Index("ix_accounts_phone", accounts.c.phone)
+    sa.Table("conversations", md,
+             sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("account_id", sa.ForeignKey("accounts.id"), nullable=False, index=True),
+             sa.Column("title", sa.String(200)),
+             sa.Column("created_at", ts, nullable=False, index=True))
+    sa.Table("messages", md,
+             sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("conversation_id", sa.ForeignKey("conversations.id"), nullable=False, index=True),
+             sa.Column("body", sa.Text, nullable=False),
+             sa.Column("created_at", ts, nullable=False, index=True))
+    sa.Table("widget_visits", md,
+             sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("account_id", sa.ForeignKey("accounts.id"), index=True),
+             sa.Column("ip", sa.String(45)),
+             sa.Column("user_agent", sa.String(300)),
+             sa.Column("visited_at", ts, nullable=False, index=True))
+    tickets = sa.Table(
+        "support_tickets", md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("business_id", sa.Integer, nullable=False, index=True),
+        sa.Column("account_id", sa.ForeignKey("accounts.id"), index=True),
+        sa.Column("email", sa.String(255)),
+        sa.Column("subject_line", sa.String(200), nullable=False),
+        sa.Column("body", sa.Text),
+        sa.Column("last_interaction_at", ts, nullable=False, index=True))
+    sa.Index("ix_support_tickets_email_lower", sa.func.lower(tickets.c.email))
+    sa.Table("invoices", md,
+             sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("account_id", sa.ForeignKey("accounts.id"), nullable=False, index=True),
+             sa.Column("number", sa.String(32), nullable=False, unique=True),
+             sa.Column("billing_name", sa.String(200)),
+             sa.Column("amount", sa.Numeric(10, 2), nullable=False),
+             sa.Column("issued_at", ts, nullable=False, index=True))
+    sa.Table("server_logs", md,
+             sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("ip", sa.String(45)),
+             sa.Column("path", sa.String(300), nullable=False),
+             sa.Column("logged_at", ts, nullable=False, index=True))
+    return md
+
+
+def create_sample_app(url: str, *, subjects: int = 4, seed: int = 7, now: datetime = SAMPLE_NOW,
+                      heavy_messages: int = 620) -> SampleApp:
+    """Create the sample schema at ``url`` and fill it; same arguments, same rows.
+
+    ``subjects`` account holders live in business 42; the first has ``heavy_messages``
+    messages in one conversation. Added to them: the first subject's e-mail again in
+    business 7, and a visitor of business 42 known only from a support ticket.
+    """
+    md = sample_metadata()
+    engine = sa.create_engine(url)
+    try:
+        md.create_all(engine)
+        builder = _Builder(random.Random(seed), now)
+        people = builder.people(subjects, heavy_messages)
+        with engine.begin() as conn:
+            for name in (*TABLES, "server_logs"):
+                if builder.rows[name]:
+                    conn.execute(md.tables[name].insert(), builder.rows[name])
+            if conn.dialect.name == "postgresql":
+                _reset_sequences(conn, md)
+    finally:
+        engine.dispose()
+    return SampleApp(url, now, people, [row["id"] for row in builder.rows["server_logs"]])
+
+
+def _reset_sequences(conn: sa.Connection, md: sa.MetaData) -> None:
+    # Rows were inserted with explicit ids: move each serial past them for later inserts.
+    for table in md.sorted_tables:
+        conn.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"(SELECT coalesce(max(id), 0) + 1 FROM {table.name}), false)"))
+
+
+class _Builder:
+    """Generates rows and records whose they are."""
+
+    def __init__(self, rng: random.Random, now: datetime):
+        self.rng = rng
+        self.now = now
+        self.rows: dict[str, list[dict]] = {t: [] for t in (*TABLES, "server_logs")}
+
+    def add(self, table: str, subject: SampleSubject | None, **values) -> int:
+        values["id"] = len(self.rows[table]) + 1
+        self.rows[table].append(values)
+        if subject is not None:
+            subject.rows[table].add(values["id"])
+        return values["id"]
+
+    def ago(self, max_days: int, min_days: int = 0) -> datetime:
+        return self.now - timedelta(days=self.rng.randint(min_days, max_days), minutes=self.rng.randint(0, 1439))
+
+    def people(self, count: int, heavy_messages: int) -> list[SampleSubject]:
+        people = []
+        for index in range(count):
+            name = NAMES[index % len(NAMES)] + (str(index // len(NAMES)) if index >= len(NAMES) else "")
+            # One address stored in mixed case: lookups must ignore case.
+            email = f"{name.capitalize()}@Example.com" if index == 1 else f"{name}@example.com"
+            people.append(self.account_holder(email, f"+4470000{index:05d}", BUSINESS,
+                                              heavy_messages if index == 0 else 0))
+        if people:
+            people.append(self.account_holder(people[0].email, "+4970000000", OTHER_BUSINESS, 0))
+        people.append(self.visitor("carol.visitor@example.com"))
+        for _ in range(20):
+            self.add("server_logs", None, ip=self.ip(), path=self.rng.choice(["/", "/pricing", "/login"]),
+                     logged_at=self.ago(200))
+        return people
+
+    def account_holder(self, email: str, phone: str, business: int, heavy: int) -> SampleSubject:
+        subject = SampleSubject(email, phone, business, None)
+        subject.account_id = self.add("accounts", subject, business_id=business, email=email, phone=phone,
+                                      name=email.split("@")[0].capitalize(), created_at=self.ago(1500, 800))
+        for number in range(self.rng.randint(1, 3)):
+            conversation = self.add("conversations", subject, account_id=subject.account_id,
+                                    title=f"Question {number}", created_at=self.ago(500))
+            for _ in range(heavy if number == 0 and heavy else self.rng.randint(1, 5)):
+                self.add("messages", subject, conversation_id=conversation,
+                         body=f"Hello from {email}", created_at=self.ago(500))
+        for _ in range(self.rng.randint(2, 4)):
+            self.add("widget_visits", subject, account_id=subject.account_id, ip=self.ip(),
+                     user_agent=self.rng.choice(USER_AGENTS), visited_at=self.ago(60))
+        for _ in range(self.rng.randint(1, 2)):
+            self.ticket(subject, subject.account_id, email.lower())
+        for _ in range(self.rng.randint(1, 3)):
+            self.add("invoices", subject, account_id=subject.account_id,
+                     number=f"INV-{len(self.rows['invoices']) + 1:05d}", billing_name=email.split("@")[0],
+                     amount=f"{self.rng.randint(500, 50000) / 100:.2f}", issued_at=self.ago(1100))
+        return subject
+
+    def visitor(self, email: str) -> SampleSubject:
+        subject = SampleSubject(email, None, BUSINESS, None)
+        self.ticket(subject, None, email)
+        return subject
+
+    def ticket(self, subject: SampleSubject, account_id: int | None, email: str) -> None:
+        self.add("support_tickets", subject, business_id=subject.business_id, account_id=account_id,
+                 email=email, subject_line="Help", body=f"Please call me, {email}",
+                 last_interaction_at=self.ago(900))
+
+    def ip(self) -> str:
+        kind = self.rng.randint(0, 2)
+        octets = [self.rng.randint(1, 254) for _ in range(4)]
+        if kind == 0:
+            return ".".join(map(str, octets))
+        if kind == 1:
+            return "2001:db8:%x:%x::%x" % (self.rng.randint(1, 0xFFFF), self.rng.randint(1, 0xFFFF),
+                                           self.rng.randint(1, 0xFFFF))
+        return "::ffff:" + ".".join(map(str, octets))
+
+
+def sample_datamap_yaml(url: str, *, tenant: str = "acme") -> str:
+    """The data map (SPEC §5) describing the sample application at ``url``."""
+    return f"""\
+tenant: {tenant}
+sources:
+  - name: app
+    url: {json.dumps(url)}
+    scope: {{column: business_id, value: "{BUSINESS}"}}
+    recipients: [Stripe, SendGrid]
+    tables:
+      - name: accounts
+        primary_key: id
+        identity: {{email: email, phone: phone, customer_id: id}}
+        categories: {{email: user.contact.email, phone: user.contact.phone_number, name: user.name}}
+        purposes: [Providing the service you signed up for]
+        erasure: delete
+      - name: conversations
+        primary_key: id
+        link: {{account_id: accounts.id}}
+        categories: {{title: user.content}}
+        retention: {{after: 12 months, from: created_at, action: delete}}
+      - name: messages
+        primary_key: id
+        link: {{conversation_id: conversations.id}}
+        categories: {{body: user.content}}
+        provided_by_subject: true
+        retention: {{after: 12 months, from: created_at, action: delete}}
+      - name: widget_visits
+        primary_key: id
+        link: {{account_id: accounts.id}}
+        categories: {{ip: user.device.ip_address, user_agent: user.device}}
+        erasure: {{anonymize: {{ip: ip_level_3, user_agent: null}}}}
+        retention:
+          - {{after: 30 days, from: visited_at, action: anonymize_ip, column: ip, level: 1}}
+      - name: support_tickets
+        primary_key: id
+        identity: {{email: email}}
+        link: {{account_id: accounts.id}}
+        categories: {{email: user.contact.email, body: user.content}}
+        retention: {{after: 2 years, from: last_interaction_at, action: delete}}
+      - name: invoices
+        primary_key: id
+        link: {{account_id: accounts.id}}
+        categories: {{billing_name: user.name, amount: user.financial}}
+        erasure: {{retain: {{basis: "Tax law: legal obligation, Art. 17(3)(b)", until: 7 years, from: issued_at}}}}
+        retention: {{after: 7 years, from: issued_at, action: delete}}
+      - name: server_logs
+        primary_key: id
+        categories: {{ip: user.device.ip_address}}
+        retention: {{after: 90 days, from: logged_at, action: delete}}
+"""
+
+
+def snapshot(url: str) -> dict[str, set[tuple]]:
+    """Every row of every sample table, to prove what changed and what did not."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {table.name: set(conn.execute(sa.select(table)).all())
+                    for table in sample_metadata().sorted_tables}
+    finally:
+        engine.dispose()
