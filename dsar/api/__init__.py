@@ -14,7 +14,7 @@ from flask_smorest import Api
 from dsar.extensions import csrf
 
 #: Modules under dsar.api that define a smorest Blueprint named ``blp``.
-AREAS = ("dsar.api.intake", "dsar.api.requests", "dsar.api.suppressions", "dsar.api.jobs")
+AREAS = ("dsar.api.intake", "dsar.api.requests", "dsar.api.exports", "dsar.api.suppressions", "dsar.api.jobs")
 
 
 class DsarApi(Api):
