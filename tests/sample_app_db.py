@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from dsar.demo.sample_app import BUSINESS, sample_datamap_yaml, sample_metadata  # noqa: F401 (re-exported)
+
 SAMPLE_NOW = datetime(2025, 6, 1, 12, 0)  # naive UTC, as the sample schema stores it
-BUSINESS = 42  # the tenant's scope value in the data map
 OTHER_BUSINESS = 7  # another business sharing the database: never to be touched
 NAMES = ["alice", "bob", "chen", "dana", "emeka", "farah", "goran", "hana", "ivan", "jun"]
 USER_AGENTS = ["Mozilla/5.0 (X11; Linux x86_64)", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)"]
@@ -53,62 +54,6 @@ class SampleApp:
 
     def others(self, subject: SampleSubject) -> list[SampleSubject]:
         return [s for s in self.subjects if s is not subject]
-
-
-def sample_metadata() -> sa.MetaData:
-    """The sample application's schema (fresh MetaData on each call)."""
-    md = sa.MetaData()
-    ts = sa.DateTime()
-    accounts = sa.Table(
-        "accounts", md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("business_id", sa.Integer, nullable=False, index=True),
-        sa.Column("email", sa.String(255), nullable=False),
-        sa.Column("phone", sa.String(32)),
-        sa.Column("name", sa.String(200)),
-        sa.Column("created_at", ts, nullable=False),
-        sa.UniqueConstraint("business_id", "email"))
-    sa.Index("ix_accounts_email_lower", sa.func.lower(accounts.c.email))
-    sa.Index("ix_accounts_phone", accounts.c.phone)
-    sa.Table("conversations", md,
-             sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("account_id", sa.ForeignKey("accounts.id"), nullable=False, index=True),
-             sa.Column("title", sa.String(200)),
-             sa.Column("created_at", ts, nullable=False, index=True))
-    sa.Table("messages", md,
-             sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("conversation_id", sa.ForeignKey("conversations.id"), nullable=False, index=True),
-             sa.Column("body", sa.Text, nullable=False),
-             sa.Column("created_at", ts, nullable=False, index=True))
-    sa.Table("widget_visits", md,
-             sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("account_id", sa.ForeignKey("accounts.id"), index=True),
-             sa.Column("ip", sa.String(45)),
-             sa.Column("user_agent", sa.String(300)),
-             sa.Column("visited_at", ts, nullable=False, index=True))
-    tickets = sa.Table(
-        "support_tickets", md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("business_id", sa.Integer, nullable=False, index=True),
-        sa.Column("account_id", sa.ForeignKey("accounts.id"), index=True),
-        sa.Column("email", sa.String(255)),
-        sa.Column("subject_line", sa.String(200), nullable=False),
-        sa.Column("body", sa.Text),
-        sa.Column("last_interaction_at", ts, nullable=False, index=True))
-    sa.Index("ix_support_tickets_email_lower", sa.func.lower(tickets.c.email))
-    sa.Table("invoices", md,
-             sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("account_id", sa.ForeignKey("accounts.id"), nullable=False, index=True),
-             sa.Column("number", sa.String(32), nullable=False, unique=True),
-             sa.Column("billing_name", sa.String(200)),
-             sa.Column("amount", sa.Numeric(10, 2), nullable=False),
-             sa.Column("issued_at", ts, nullable=False, index=True))
-    sa.Table("server_logs", md,
-             sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("ip", sa.String(45)),
-             sa.Column("path", sa.String(300), nullable=False),
-             sa.Column("logged_at", ts, nullable=False, index=True))
-    return md
 
 
 def create_sample_app(url: str, *, subjects: int = 4, seed: int = 7, now: datetime = SAMPLE_NOW,
@@ -218,59 +163,6 @@ class _Builder:
             return "2001:db8:%x:%x::%x" % (self.rng.randint(1, 0xFFFF), self.rng.randint(1, 0xFFFF),
                                            self.rng.randint(1, 0xFFFF))
         return "::ffff:" + ".".join(map(str, octets))
-
-
-def sample_datamap_yaml(url: str, *, tenant: str = "acme") -> str:
-    """The data map (SPEC §5) describing the sample application at ``url``."""
-    return f"""\
-tenant: {tenant}
-sources:
-  - name: app
-    url: {json.dumps(url)}
-    scope: {{column: business_id, value: "{BUSINESS}"}}
-    recipients: [Stripe, SendGrid]
-    tables:
-      - name: accounts
-        primary_key: id
-        identity: {{email: email, phone: phone, customer_id: id}}
-        categories: {{email: user.contact.email, phone: user.contact.phone_number, name: user.name}}
-        purposes: [Providing the service you signed up for]
-        erasure: delete
-      - name: conversations
-        primary_key: id
-        link: {{account_id: accounts.id}}
-        categories: {{title: user.content}}
-        retention: {{after: 12 months, from: created_at, action: delete}}
-      - name: messages
-        primary_key: id
-        link: {{conversation_id: conversations.id}}
-        categories: {{body: user.content}}
-        provided_by_subject: true
-        retention: {{after: 12 months, from: created_at, action: delete}}
-      - name: widget_visits
-        primary_key: id
-        link: {{account_id: accounts.id}}
-        categories: {{ip: user.device.ip_address, user_agent: user.device}}
-        erasure: {{anonymize: {{ip: ip_level_3, user_agent: null}}}}
-        retention:
-          - {{after: 30 days, from: visited_at, action: anonymize_ip, column: ip, level: 1}}
-      - name: support_tickets
-        primary_key: id
-        identity: {{email: email}}
-        link: {{account_id: accounts.id}}
-        categories: {{email: user.contact.email, body: user.content}}
-        retention: {{after: 2 years, from: last_interaction_at, action: delete}}
-      - name: invoices
-        primary_key: id
-        link: {{account_id: accounts.id}}
-        categories: {{billing_name: user.name, amount: user.financial}}
-        erasure: {{retain: {{basis: "Tax law: legal obligation, Art. 17(3)(b)", until: 7 years, from: issued_at}}}}
-        retention: {{after: 7 years, from: issued_at, action: delete}}
-      - name: server_logs
-        primary_key: id
-        categories: {{ip: user.device.ip_address}}
-        retention: {{after: 90 days, from: logged_at, action: delete}}
-"""
 
 
 def snapshot(url: str) -> dict[str, set[tuple]]:

@@ -8,7 +8,13 @@ from sqlalchemy import select
 
 from dsar import crypto
 from dsar.extensions import db
-from dsar.models import ApiToken, AuditEvent, Membership, Tenant, User
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import create_engine, text
+
+from dsar.datamap.check import check_datamap
+from dsar.demo import DEMO_REQUESTS
+from dsar.models import ApiToken, AuditEvent, Membership, RightsRequest, Tenant, User
 from tests.factories import PASSWORD, make_tenant
 
 CREATE = ["tenants", "create"]
@@ -121,13 +127,26 @@ def test_audit_verify_passes_then_detects_tampering(cli):
     assert result.exit_code == 1 and f"event {event.id}" in result.output
 
 
-def test_demo_is_idempotent(cli):
+def test_demo_is_idempotent(cli, app, instance):
     first = cli.invoke(args=["demo"])
     second = cli.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert "dpo@demo.example" in first.output
     assert db.session.execute(select(Tenant.slug)).scalars().all() == ["demo"]
     assert len(db.session.execute(select(User)).scalars().all()) == 1
+    assert len(db.session.execute(select(RightsRequest)).scalars().all()) == len(DEMO_REQUESTS)
+    # The customer database and its data map: valid, reachable, with work for every rule.
+    report = check_datamap(str(instance / "datamaps" / "demo.yml"))
+    assert report.ok, report.render()
+    engine = create_engine(f"sqlite:///{instance / 'demo_app.db'}")
+    with engine.connect() as conn:
+        old_logs = conn.execute(text("SELECT count(*) FROM server_logs WHERE logged_at < :t"),
+                                {"t": (datetime.now(timezone.utc) - timedelta(days=90)).replace(tzinfo=None)}).scalar()
+        fresh_logs = conn.execute(text("SELECT count(*) FROM server_logs")).scalar() - old_logs
+        ipv6 = conn.execute(text("SELECT count(*) FROM widget_visits WHERE ip LIKE '%:%' AND ip NOT LIKE '::ffff:%'")).scalar()
+        mapped = conn.execute(text("SELECT count(*) FROM widget_visits WHERE ip LIKE '::ffff:%'")).scalar()
+    engine.dispose()
+    assert old_logs > 0 and fresh_logs > 0 and ipv6 > 0 and mapped > 0
 
 
 def test_console_script_prints_one_line_errors(app_environ):

@@ -1,10 +1,23 @@
-"""`dsar demo`: a complete demo tenant to try every feature on (idempotent)."""
+"""`dsar demo`: a complete demo tenant to try every feature on (idempotent).
+
+It makes the tenant "Parlo Chat" (UK GDPR, GB holidays, a 30-day policy promise), its DPO,
+a customer database with three years of activity under ``instance/``, the data map that
+describes it, and a handful of requests in different states so the queue is not empty.
+"""
 from __future__ import annotations
 
-from sqlalchemy import select
+import os
+from datetime import timedelta
+from pathlib import Path
 
+from flask import current_app
+from sqlalchemy import func, select
+
+from dsar.demo.activity import DEMO_SUBJECT, create_demo_app
+from dsar.demo.sample_app import sample_datamap_yaml
 from dsar.extensions import db
-from dsar.models import Tenant, User
+from dsar.models import RightsRequest, Tenant, User, utcnow
+from dsar.services import lifecycle
 from dsar.services.staff import create_user
 from dsar.services.tenants import TenantSpec, create_tenant
 
@@ -12,21 +25,72 @@ DEMO_SLUG = "demo"
 DEMO_DPO_EMAIL = "dpo@demo.example"
 #: A local demo only: printed on every run so nobody has to guess it.
 DEMO_DPO_PASSWORD = "demo-privacy-2026"
+DATAMAP_NAME = "demo.yml"
+
+#: (days ago received, type, e-mail, steps) — the demo queue.
+DEMO_REQUESTS = (
+    (0, "rectification", "new.visitor@example.com", ()),
+    (3, "access", DEMO_SUBJECT, ("verify", "approve")),
+    (9, "erasure", "priya.shah1@example.com", ("verify",)),
+    (16, "portability", "tomas.garcia2@example.com", ("verify", "approve", "pause")),
+    (25, "objection", "mei.chen3@example.com", ("verify", "approve")),
+    (41, "access", "jonas.berg4@example.com", ("verify", "approve")),
+)
 
 
 def create_demo() -> list[str]:
-    """Create what is missing of the demo tenant; return lines to show the operator."""
+    """Create what is missing of the demo; return lines to show the operator."""
     lines = []
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == DEMO_SLUG)).scalar_one_or_none()
     if tenant is None:
         tenant = create_tenant(TenantSpec(
-            slug=DEMO_SLUG, name="Parlo Chat (demo)", regime="uk_gdpr", country="GB",
-            policy_days=30, grace_days=30, dpo_email=DEMO_DPO_EMAIL), actor="demo")
-        lines.append(f"Created demo tenant '{DEMO_SLUG}'.")
-    else:
-        lines.append(f"Demo tenant '{DEMO_SLUG}' already exists.")
+            slug=DEMO_SLUG, name="Parlo Chat", regime="uk_gdpr", country="GB", policy_days=30, grace_days=14,
+            datamap_path=DATAMAP_NAME, dpo_email=DEMO_DPO_EMAIL), actor="demo")
+        tenant.contact_email = "privacy@parlo.example"
+        tenant.settings = {"supervisory_authority": "Information Commissioner's Office (ico.org.uk)"}
+        lines.append(f"Created demo tenant '{DEMO_SLUG}' (Parlo Chat).")
+    lines += _customer_database()
     if db.session.execute(select(User).where(User.email == DEMO_DPO_EMAIL)).scalar_one_or_none() is None:
         create_user(DEMO_DPO_EMAIL, "Dana Privacy (DPO)", DEMO_DPO_PASSWORD, tenant, "dpo", actor="demo")
+    lines += _demo_requests(tenant)
     db.session.commit()
-    lines.append(f"DPO sign-in: {DEMO_DPO_EMAIL} / {DEMO_DPO_PASSWORD}")
+    base = current_app.config["DSAR_BASE_URL"].rstrip("/")
+    lines += [f"Portal: {base}/t/{DEMO_SLUG}/   (try a request as {DEMO_SUBJECT})",
+              f"DPO sign-in: {base}/login   {DEMO_DPO_EMAIL} / {DEMO_DPO_PASSWORD}"]
     return lines
+
+
+def _customer_database() -> list[str]:
+    """The demo company's own database and its data map, under instance/."""
+    instance = Path(current_app.instance_path)
+    database = instance / "demo_app.db"
+    url = f"sqlite:///{database}"
+    datamap_dir = Path(current_app.config["DSAR_DATAMAP_DIR"])
+    datamap_dir.mkdir(parents=True, exist_ok=True)
+    (datamap_dir / DATAMAP_NAME).write_text(sample_datamap_yaml(url, tenant=DEMO_SLUG))
+    if database.exists():
+        return ["Demo customer database already exists."]
+    instance.mkdir(parents=True, exist_ok=True)
+    partial = database.with_suffix(".part")
+    if partial.exists():
+        partial.unlink()
+    counts = create_demo_app(f"sqlite:///{partial}", now=utcnow())
+    os.replace(partial, database)  # appears whole or not at all
+    return [f"Created the demo customer database ({sum(counts.values()):,} rows in {len(counts)} tables)."]
+
+
+def _demo_requests(tenant: Tenant) -> list[str]:
+    existing = db.session.execute(
+        select(func.count()).select_from(RightsRequest).where(RightsRequest.tenant_id == tenant.id)).scalar_one()
+    if existing:
+        return []
+    steps = {"verify": lambda r: lifecycle.verify(r, "system:demo", reason="Demo data: identity taken as proven"),
+             "approve": lambda r: lifecycle.approve(r, "system:demo"),
+             "pause": lambda r: lifecycle.pause(r, "system:demo", "Waiting for the subject to say which account")}
+    for days, kind, email, actions in DEMO_REQUESTS:
+        request = lifecycle.create_request(
+            tenant, type=kind, subject=lifecycle.Subject(email=email, name=email.split("@")[0].title()),
+            received_at=utcnow() - timedelta(days=days, hours=2), actor="system:demo")
+        for action in actions:
+            steps[action](request)
+    return [f"Added {len(DEMO_REQUESTS)} sample requests to the queue."]
