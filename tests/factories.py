@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 
 from dsar.extensions import db
-from dsar.models import Tenant, User
+from dsar.models import RightsRequest, Tenant, User
 from dsar.services.staff import create_user
 from dsar.services.tenants import TenantSpec, create_tenant
 
@@ -25,3 +25,23 @@ def make_user(tenant: Tenant, role: str = "dpo", email: str | None = None, passw
     user = create_user(email or f"staff{next(_seq)}@example.com", "Test Staff", password, tenant, role, actor="test")
     db.session.commit()
     return user
+
+
+def make_request(tenant: Tenant, *, type: str = "access", email: str | None = None, status: str = "unverified",
+                 received_days_ago: int = 0, **fields) -> "RightsRequest":
+    """A request through the life cycle, walked to ``status`` (unverified, verified or in_progress)."""
+    from datetime import timedelta
+
+    from dsar.models import utcnow
+    from dsar.services import lifecycle
+
+    request = lifecycle.create_request(
+        tenant, type=type, subject=lifecycle.Subject(email=email or f"subject{next(_seq)}@example.com",
+                                                     name=fields.pop("name", "Sam Subject")),
+        received_at=utcnow() - timedelta(days=received_days_ago, minutes=1), actor="test", **fields)
+    if status in ("verified", "in_progress"):
+        lifecycle.verify(request, "system:test", reason="test fixture")
+    if status == "in_progress":
+        lifecycle.approve(request, "system:test")
+    db.session.commit()
+    return request
