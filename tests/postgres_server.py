@@ -57,14 +57,27 @@ class PostgresServer:
                 os.chown(path, pg.pw_uid, pg.pw_gid)
         self._run(_binary("initdb"), "-D", str(self.data), "-U", self.user, "--auth=trust",
                   "-E", "UTF8", "--no-locale", "--no-sync")
+        self.start_again()
+        return self
+
+    def stop(self, mode: str = "immediate") -> None:
+        """``immediate`` at the end of a session; ``fast`` for a clean shutdown that keeps
+        recent commits (this server runs with synchronous_commit off)."""
+        self._run(_binary("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def stop_quietly(self) -> None:
+        """Stop if running (cleanup after a test that stopped it already)."""
+        try:
+            self.stop()
+        except RuntimeError:
+            pass
+
+    def start_again(self) -> None:
+        """Start the already-initialised cluster after ``stop`` (same port, same data)."""
         options = (f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         self._run(_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.base / "server.log"),
                   "-o", options, "-w", "-t", "60", "start")
-        return self
-
-    def stop(self) -> None:
-        self._run(_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def url_for(self, dbname: str) -> str:
         """An SQLAlchemy URL to database ``dbname``, created (empty) if it does not exist."""
