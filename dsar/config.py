@@ -38,6 +38,7 @@ ENVIRONMENT = {
     "DSAR_EXPORT_DIR": ("DSAR_EXPORT_DIR", None),
     "DSAR_DATAMAP_DIR": ("DSAR_DATAMAP_DIR", None),
     "DSAR_SCHEDULER": ("DSAR_SCHEDULER", "on"),
+    "DSAR_JOB_BATCH_SIZE": ("DSAR_JOB_BATCH_SIZE", "10000"),  # rows per batch of retention work
     "DSAR_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://"),
     "DSAR_ENV": ("DSAR_ENV", "development"),
 }

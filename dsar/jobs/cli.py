@@ -1,0 +1,112 @@
+"""``dsar jobs list``, ``dsar jobs run NAME [--tenant SLUG] [--dry-run]``, ``dsar worker``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from dsar.cli import DsarGroup
+from dsar.extensions import db
+from dsar.models import JobRun, Tenant
+
+jobs_cli = DsarGroup("jobs", help="List and run the scheduled jobs.")
+
+
+@jobs_cli.command("list")
+@with_appcontext
+def jobs_list():
+    """Each job with its schedule, next run and last run."""
+    from dsar.jobs.registry import all_jobs
+    from dsar.jobs.scheduler import next_run, schedules
+
+    planned = schedules(current_app)
+    click.echo(f"{'job':18} {'schedule':24} {'next run (UTC)':17} last run")
+    for name, spec in all_jobs().items():
+        schedule = planned.get(name)
+        when = next_run(schedule) if schedule else None
+        click.echo(f"{name:18} {_schedule_text(schedule):24} {_time(when):17} {_last_run(name)}")
+
+
+def _schedule_text(schedule: dict | None) -> str:
+    if not schedule:
+        return "off"
+    args = {k: v for k, v in schedule.items() if k != "trigger"}
+    if schedule.get("trigger") == "cron" and set(args) <= {"hour", "minute"}:
+        return f"daily {int(args.get('hour', 0)):02d}:{int(args.get('minute', 0)):02d}"
+    return schedule.get("trigger", "?") + " " + " ".join(f"{k}={v}" for k, v in args.items())
+
+
+def _time(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _last_run(name: str) -> str:
+    run = db.session.execute(select(JobRun).where(JobRun.job == name).order_by(JobRun.id.desc()).limit(1)).scalar()
+    if run is None:
+        return "never"
+    scope = ""
+    if run.tenant_id is not None:
+        scope = " " + (db.session.get(Tenant, run.tenant_id).slug)
+    dry = " (dry run)" if run.dry_run else ""
+    return f"{_time(run.started_at)} {run.status}{dry}, {run.trigger}{scope}"
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+@click.option("--tenant", "slug", help="Only this tenant (default: every tenant).")
+@click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
+@with_appcontext
+def jobs_run(name, slug, dry_run):
+    """Run job NAME now, showing progress, then rows per rule."""
+    from dsar.jobs.registry import get_job
+    from dsar.jobs.runner import run_job
+    from dsar.services.tenants import get_tenant
+
+    get_job(name)
+    tenant = get_tenant(slug) if slug else None
+    line = _LiveLine()
+    run = run_job(name, tenant_id=tenant.id if tenant else None, dry_run=dry_run, trigger="cli", progress=line)
+    line.clear()
+    for rule, rows in run.stats.items():
+        click.echo(f"  {rows:>10}  {rule}")
+    scope = f" for {slug}" if slug else ""
+    note = " (dry run: counted only, nothing written)" if dry_run else ""
+    click.echo(f"{name}{scope}: {run.status}{note}, run {run.id}")
+    if run.status != "succeeded":
+        for error in (run.error or "").splitlines():
+            click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+class _LiveLine:
+    """One line on stderr, rewritten as batches complete (only on a terminal)."""
+
+    def __init__(self):
+        self.stream = click.get_text_stream("stderr")
+        self.live = self.stream.isatty()
+        self.width = 0
+
+    def __call__(self, label: str, done: int, total: int | None) -> None:
+        if not self.live:
+            return
+        text = f"{label}: {done}" + (f"/{total}" if total else "") + " rows"
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        if self.live and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command():
+    """Run the scheduled jobs in the foreground (stops cleanly on SIGTERM)."""
+    from dsar.jobs.scheduler import run_worker
+
+    run_worker(current_app._get_current_object(), announce=lambda text: click.echo(text))

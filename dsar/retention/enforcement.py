@@ -1,0 +1,332 @@
+"""Apply retention rules to one tenant's databases: set-based SQL in bounded batches.
+
+Each rule walks its table in primary-key order, a batch at a time (keyset pagination):
+
+1. ``SELECT max(pk), count(*) FROM (SELECT pk … WHERE <rule> AND pk > :last ORDER BY pk
+   LIMIT :batch)`` finds the next window of at most ``batch`` matching rows;
+2. ``DELETE`` / ``UPDATE … WHERE pk > :last AND pk <= :upper AND <rule>`` does the work
+   where the rows live;
+3. the batch is committed, so a crash loses at most the batch in flight and the next run
+   simply finds the rows still matching.
+
+A row matches a rule when its timestamp is strictly older than the cutoff, it belongs to
+the tenant (the source's ``scope`` column, or a link to a scoped table; a table with
+neither holds only this tenant's rows), no legal hold covers it (directly or through a
+link), and — for ``delete`` — no row of a mapped child table still refers to it (a
+conversation stays until its last message has gone; children's rules run first, so one
+run clears both when both are due). Anonymization only matches rows it would change, so a
+re-run writes and counts nothing. A dry run counts the matching rows and writes nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from dsar.datamap.model import ColumnStrategy, DataMap, Source, Table
+from dsar.datamap.sources import NO_MATCH, coerce, column, connect, reflect
+from dsar.errors import ConfigurationError, DsarError, SourceUnavailable
+from dsar.jobs.registry import JobContext
+from dsar.jobs.runner import describe_error
+from dsar.retention.policy import EffectiveRule, LegalHold
+from dsar.retention.statements import Flavour, Rewrite, flavour_for, python_value
+
+
+def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, hash_key: bytes,
+            holds: Iterable[LegalHold] = (), batch_size: int) -> None:
+    """Apply ``rules`` to ``datamap``'s sources; rows per rule go to ``ctx.count``.
+
+    A failing rule is recorded in ``ctx.errors`` and the others still run; an unreachable
+    source skips its own rules only.
+    """
+    holds = list(holds)
+    for source in datamap.sources:
+        mine = [rule for rule in rules if rule.source == source.name]
+        if not mine:
+            continue
+        try:
+            with connect(source) as connection:
+                work = _SourceWork(connection, source, [h for h in holds if h.source == source.name])
+                for rule in _children_first(source, mine):
+                    work.apply(ctx, rule, hash_key, batch_size)
+        except SourceUnavailable as error:
+            ctx.errors.append(error.message)
+
+
+def _children_first(source: Source, rules: list[EffectiveRule]) -> list[EffectiveRule]:
+    """Rules ordered so a table's rules run after the rules of the tables linking to it."""
+    depth: dict[str, int] = {}
+
+    def height(name: str, seen: frozenset = frozenset()) -> int:
+        if name not in depth:
+            children = [t.name for t in source.tables for link in t.links
+                        if link.table == name and t.name not in seen]
+            depth[name] = 1 + max((height(child, seen | {name}) for child in children), default=0)
+        return depth[name]
+
+    return sorted(rules, key=lambda rule: -height(rule.table))
+
+
+class _SourceWork:
+    """Reflected tables of one source and the conditions every rule shares."""
+
+    def __init__(self, connection: sa.Connection, source: Source, holds: list[LegalHold]):
+        self.connection = connection
+        self.source = source
+        self.holds = holds
+        self.flavour: Flavour = flavour_for(connection.dialect.name)
+        self.flavour.prepare(connection)
+        self._tables: dict[str, sa.Table] = {}
+        self._scopes: dict[str, sa.ColumnElement[bool] | None] = {}
+        self._held: dict[str, sa.ColumnElement[bool] | None] = {}
+
+    # --- tables and shared conditions ------------------------------------------------------
+
+    def table(self, name: str) -> sa.Table:
+        if name not in self._tables:
+            self._tables[name] = reflect(self.connection, self.source, [name])[name]
+            self.connection.commit()  # reflection opened a transaction: end it
+        return self._tables[name]
+
+    def key(self, spec: Table) -> sa.Column:
+        table = self.table(spec.name)
+        if spec.primary_key:
+            return column(table, spec.primary_key, self.source)
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1:
+            raise ConfigurationError(
+                f'table "{spec.name}" of source "{self.source.name}" needs a primary_key (one column) in the '
+                "data map: retention works through it in batches", details={"table": spec.name})
+        return keys[0]
+
+    def scope(self, name: str) -> sa.ColumnElement[bool] | None:
+        """Rows of this tenant in a shared database; None when the table is all theirs."""
+        if name not in self._scopes:
+            self._scopes[name] = self._through_links(name, self._own_scope, self.scope)
+        return self._scopes[name]
+
+    def held(self, name: str) -> sa.ColumnElement[bool] | None:
+        """Rows under a legal hold, directly or through a link; None when there are none."""
+        if name not in self._held:
+            self._held[name] = self._through_links(name, self._own_holds, self.held)
+        return self._held[name]
+
+    def _own_scope(self, name: str) -> list[sa.ColumnElement[bool]]:
+        scope, table = self.source.scope, self.table(name)
+        if scope is None:
+            return []
+        return [_equals(table.c[scope.column], scope.value)] if scope.column in table.c else []
+
+    def _own_holds(self, name: str) -> list[sa.ColumnElement[bool]]:
+        table = self.table(name)
+        return [_equals(column(table, hold.column, self.source), hold.value)
+                for hold in self.holds if hold.table == name]
+
+    def _through_links(self, name: str, own, inherited) -> sa.ColumnElement[bool] | None:
+        parts = own(name)
+        if parts and own is self._own_scope:
+            return parts[0]  # the scope column decides alone
+        table = self.table(name)
+        for link in self.source.table(name).links:
+            parent_condition = inherited(link.table)
+            if parent_condition is None:
+                continue
+            parent = self.table(link.table)
+            target = column(parent, link.target_column, self.source)
+            linked = column(table, link.column, self.source)
+            keys = sa.select(target).where(parent_condition, target.is_not(None)).correlate(None)
+            parts.append(sa.and_(linked.is_not(None), linked.in_(keys)))
+        return sa.or_(*parts) if parts else None
+
+    def referenced(self, name: str) -> sa.ColumnElement[bool] | None:
+        """Rows a mapped child table still points at (they must outlive their children)."""
+        table = self.table(name)
+        parts = []
+        for child in self.source.tables:
+            for link in child.links:
+                if link.table == name:
+                    child_table = self.table(child.name)
+                    parts.append(sa.exists().where(
+                        column(child_table, link.column, self.source) == column(table, link.target_column, self.source)))
+        return sa.or_(*parts) if parts else None
+
+    def condition(self, rule: EffectiveRule, now: datetime) -> sa.ColumnElement[bool]:
+        """Rows ``rule`` applies to now (before asking whether they would change)."""
+        table = self.table(rule.table)
+        parts = [self.flavour.expired(column(table, rule.rule.from_column, self.source), rule.cutoff(now))]
+        if (scope := self.scope(rule.table)) is not None:
+            parts.append(scope)
+        if (held := self.held(rule.table)) is not None:
+            parts.append(sa.not_(held))
+        if rule.rule.action == "delete" and (referenced := self.referenced(rule.table)) is not None:
+            parts.append(sa.not_(referenced))
+        return sa.and_(*parts)
+
+    # --- one rule ----------------------------------------------------------------------------
+
+    def apply(self, ctx: JobContext, rule: EffectiveRule, hash_key: bytes, batch_size: int) -> None:
+        ctx.count(rule.label, 0)
+        try:
+            spec = self.source.table(rule.table)
+            batch = _Batches(self, ctx, rule, self.key(spec), batch_size)
+            if rule.rule.action == "delete":
+                batch.delete(self.condition(rule, ctx.now))
+            else:
+                batch.anonymize(self.condition(rule, ctx.now), _strategies(rule), hash_key)
+        except SourceUnavailable:
+            raise
+        except exc.DBAPIError as error:
+            self.connection.rollback()
+            if error.connection_invalidated:
+                raise SourceUnavailable(f'source "{self.source.name}" was lost during {rule.label}') from None
+            ctx.errors.append(f"{rule.label}: {describe_error(error)}")
+        except DsarError as error:
+            self.connection.rollback()
+            ctx.errors.append(f"{rule.label}: {error.message}")
+
+
+def _strategies(rule: EffectiveRule) -> list[tuple[str, ColumnStrategy]]:
+    if rule.rule.action == "anonymize_ip":
+        return [(rule.rule.column, ColumnStrategy("ip", level=rule.rule.level))]
+    return list(rule.rule.columns)
+
+
+def _equals(col: sa.Column, value) -> sa.ColumnElement[bool]:
+    value = coerce(col, value)
+    return sa.false() if value is NO_MATCH else sa.and_(col.is_not(None), col == value)
+
+
+class _Batches:
+    """The keyset-paginated batch loop of one rule on one table."""
+
+    def __init__(self, work: _SourceWork, ctx: JobContext, rule: EffectiveRule, key: sa.Column, size: int):
+        self.work = work
+        self.connection = work.connection
+        self.table = work.table(rule.table)
+        self.ctx = ctx
+        self.rule = rule
+        self.key = key
+        self.size = size
+        self.done = 0
+
+    def _report(self, rows: int) -> None:
+        self.done += rows
+        self.ctx.count(self.rule.label, rows)
+        self.ctx.progress(self.rule.label, self.done, None)
+
+    def _count(self, condition: sa.ColumnElement[bool]) -> None:
+        rows = self.connection.execute(sa.select(sa.func.count()).select_from(self.table).where(condition)).scalar_one()
+        self.connection.rollback()
+        self._report(rows)
+
+    def _window(self, condition: sa.ColumnElement[bool], last) -> tuple[sa.ColumnElement[bool], int, object] | None:
+        """The key range of the next ``size`` matching rows after ``last``, how many, its end."""
+        after = [self.key > last] if last is not None else []
+        keys = sa.select(self.key.label("k")).where(condition, *after).order_by(self.key).limit(self.size).subquery()
+        upper, found = self.connection.execute(sa.select(sa.func.max(keys.c.k), sa.func.count()).select_from(keys)).one()
+        if not found:
+            return None
+        return sa.and_(*after, self.key <= upper), found, upper
+
+    def delete(self, condition: sa.ColumnElement[bool]) -> None:
+        if self.ctx.dry_run:
+            return self._count(condition)
+        last = None
+        while (window := self._window(condition, last)) is not None:
+            in_range, found, last = window
+            try:
+                deleted = self.connection.execute(sa.delete(self.table).where(in_range, condition)).rowcount
+            except exc.IntegrityError:
+                self.connection.rollback()
+                raise ConfigurationError(
+                    f'rows of "{self.rule.table}" are still referred to by a table the data map does not '
+                    "link to it; add that table with a link so its rows are handled first") from None
+            self.connection.commit()
+            self._report(deleted)
+            if found < self.size:
+                break
+        self.connection.rollback()
+
+    def anonymize(self, condition: sa.ColumnElement[bool], strategies, hash_key: bytes) -> None:
+        columns = [column(self.table, name, self.work.source) for name, _ in strategies]
+        rewrites = [self.work.flavour.rewrite(col, strategy, hash_key) for col, (_, strategy) in zip(columns, strategies)]
+        python = _PythonRewrite(self, columns, [s for _, s in strategies], hash_key)
+        if any(rewrite is None for rewrite in rewrites):
+            return python.all(condition)
+        changes = sa.and_(condition, sa.or_(*(r.changes for r in rewrites)))
+        if self.ctx.dry_run:
+            return self._count(changes)
+        odd = [r.odd for r in rewrites if r.odd is not None]
+        last = None
+        while True:
+            try:
+                window = self._window(changes, last)
+                if window is None:
+                    break
+                in_range, found, upper = window
+                changed = self._update(rewrites, columns, sa.and_(in_range, changes, *(sa.not_(o) for o in odd)))
+                if odd:
+                    changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)))[0]
+            except exc.DataError:
+                # A value SQL could not read as an address: this batch is done in Python.
+                self.connection.rollback()
+                changed, upper, found = python.rows(condition, after=last, limit=self.size)
+                if not found:
+                    break
+            self.connection.commit()
+            self._report(changed)
+            last = upper
+            if found < self.size:
+                break
+        self.connection.rollback()
+
+    def _update(self, rewrites: list[Rewrite], columns: list[sa.Column], where) -> int:
+        values = {col.name: rewrite.new for col, rewrite in zip(columns, rewrites)}
+        return self.connection.execute(sa.update(self.table).where(where).values(values)).rowcount
+
+
+class _PythonRewrite:
+    """Rows whose new values Python computes: fetched a batch at a time, written with one
+    ``executemany`` per batch (never a statement per row)."""
+
+    def __init__(self, batches: _Batches, columns: list[sa.Column], strategies: list[ColumnStrategy], key: bytes):
+        self.batches = batches
+        self.columns = columns
+        self.strategies = strategies
+        self.hash_key = key
+
+    def rows(self, where, *, after=None, limit: int | None = None) -> tuple[int, object, int]:
+        """Rewrite the rows ``where`` (after key ``after``, at most ``limit``); return
+        (rows changed, last key seen, rows seen)."""
+        b = self.batches
+        query = sa.select(b.key, *self.columns).where(where).order_by(b.key)
+        if after is not None:
+            query = query.where(b.key > after)
+        if limit is not None:
+            query = query.limit(limit)
+        updates, last, seen = [], after, 0
+        for key, *old in b.connection.execute(query):
+            seen, last = seen + 1, key
+            new = [python_value(s, value, self.hash_key) for s, value in zip(self.strategies, old)]
+            if new != old:
+                updates.append({"_k": key, **{f"_v{i}": value for i, value in enumerate(new)}})
+        if updates and not b.ctx.dry_run:
+            statement = (sa.update(b.table).where(b.key == sa.bindparam("_k"))
+                         .values({col.name: sa.bindparam(f"_v{i}") for i, col in enumerate(self.columns)}))
+            b.connection.execute(statement, updates)
+        return len(updates), last, seen
+
+    def all(self, condition) -> None:
+        """Every matching row, batch by batch (engines without the SQL rewrite)."""
+        b, last = self.batches, None
+        while True:
+            changed, last, seen = self.rows(condition, after=last, limit=b.size)
+            if b.ctx.dry_run:
+                b.connection.rollback()
+            else:
+                b.connection.commit()
+            b._report(changed)
+            if seen < b.size:
+                break

@@ -1,0 +1,207 @@
+"""The SQL each database engine runs for retention: expiry tests and column rewrites.
+
+Work is pushed down to the database that holds the rows (SPEC §9). Each engine gets a
+*flavour* that knows how to write, as SQL expressions on a column:
+
+* ``expired(column, cutoff)`` — the row is strictly older than the cutoff. Real timestamps
+  compare directly (a naive column holds UTC); ISO text is compared as a moment, not as
+  text (SQLite ``julianday``, PostgreSQL ``::timestamptz`` in a UTC session), so
+  ``2025-01-01T10:00:00Z`` and ``2025-01-01 10:00:00`` are the same instant.
+* ``rewrite(column, strategy)`` — the new value of an anonymized column, the test "this
+  row would change" (so a re-run writes and counts nothing), and, where SQL cannot decide
+  a value exactly as Python would, the test for the *odd* rows left to Python.
+
+IP masking gives exactly what :func:`dsar.domain.ip_masking.mask_ip` gives (a value that
+is not an IP address is emptied, as erasure does):
+
+* SQLite: ``mask_ip`` itself, registered as the SQL function ``dsar_mask_ip`` on the
+  connection — one UPDATE per batch, Python called by the engine, no round trip per row.
+* PostgreSQL: ``host(network(set_masklen(ip::inet, n)))``, with IPv4-mapped addresses
+  masked on their IPv4 part. Text that does not look like a plain address (spaces inside,
+  zone ids, garbage) is an *odd* row: computed in Python, a handful per batch at most.
+* Other engines: no rewrite in SQL for ``ip`` and ``hash``; the batch is computed in
+  Python and written with one ``executemany`` per batch.
+
+``hash`` is HMAC-SHA256 with the tenant's key, the same value erasure writes. PostgreSQL
+builds it from its own ``sha256()`` (HMAC = H(k⊕opad ‖ H(k⊕ipad ‖ m))); SQLite calls
+Python's ``hmac``. A value that already is a 64-hex digest is left alone.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from dsar.datamap.model import ColumnStrategy
+from dsar.domain.ip_masking import MASKED_BITS, mask_ip
+from dsar.errors import DsarError
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_WHITESPACE = " \t\n\r\f\v"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"
+#: Text PostgreSQL may cast to inet with the same meaning Python gives it: a strict dotted
+#: quad, or hex groups and colons (optionally ending in a strict dotted quad).
+PG_PLAIN_ADDRESS = rf"^({_IPV4}|[0-9A-Fa-f:]+|[0-9A-Fa-f:]+:{_IPV4})$"
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """How SQL rewrites one column: its new value, whether a row changes, odd rows."""
+
+    new: sa.ColumnElement
+    changes: sa.ColumnElement[bool]
+    odd: sa.ColumnElement[bool] | None = None  # rows whose new value Python computes
+
+
+def python_value(strategy: ColumnStrategy, value, hash_key: bytes):
+    """The anonymized value of one column, computed in Python (the reference)."""
+    if value is None or strategy.kind == "null":
+        return None
+    if strategy.kind == "redact":
+        return strategy.text
+    if strategy.kind == "hash":
+        if isinstance(value, str) and _DIGEST.fullmatch(value):
+            return value
+        return hmac.new(hash_key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()
+    return masked_or_none(value, strategy.level)
+
+
+def masked_or_none(value, level: int) -> str | None:
+    """``mask_ip`` of the value, or None where it is not an IP address at all."""
+    if value is None:
+        return None
+    try:
+        return mask_ip(str(value), level)
+    except DsarError:
+        return None
+
+
+def _hmac_hex(key: bytes, value) -> str | None:
+    return python_value(ColumnStrategy("hash"), value, key)
+
+
+def _common(col: sa.Column, strategy: ColumnStrategy) -> Rewrite | None:
+    if strategy.kind == "null":
+        return Rewrite(sa.null(), col.is_not(None))
+    if strategy.kind == "redact":
+        text = sa.literal(strategy.text, sa.String)
+        return Rewrite(sa.case((col.is_(None), sa.null()), else_=text), sa.and_(col.is_not(None), col != text))
+    return None
+
+
+class Flavour:
+    """Any SQLAlchemy dialect: plain comparisons; ``ip`` and ``hash`` computed in Python."""
+
+    name = "generic"
+
+    def prepare(self, connection: sa.Connection) -> None:
+        """Make the connection ready (functions, session settings); once per checkout."""
+
+    def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        naive = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
+        if isinstance(col.type, sa.String):
+            return sa.cast(col, sa.DateTime) < naive
+        if isinstance(col.type, sa.DateTime) and col.type.timezone:
+            return col < cutoff
+        return col < naive
+
+    def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
+        return _common(col, strategy)
+
+
+class SqliteFlavour(Flavour):
+    name = "sqlite"
+
+    def prepare(self, connection: sa.Connection) -> None:
+        raw = connection.connection.driver_connection
+        raw.create_function("dsar_mask_ip", 2, masked_or_none, deterministic=True)
+        raw.create_function("dsar_hmac", 2, _hmac_hex, deterministic=True)
+
+    def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        # Text in SQLite whatever the declared type: compare instants, not strings.
+        text = cutoff.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+        return sa.func.julianday(col) < sa.func.julianday(sa.literal(text, sa.String))
+
+    def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
+        if strategy.kind == "ip":
+            masked = sa.func.dsar_mask_ip(col, strategy.level)
+            return Rewrite(masked, sa.and_(col.is_not(None), col.is_distinct_from(masked)))
+        if strategy.kind == "hash":
+            digest = sa.and_(sa.func.length(col) == 64, sa.not_(col.op("GLOB")("*[^0-9a-f]*")))
+            keyed = sa.func.dsar_hmac(sa.literal(hash_key, sa.LargeBinary), col)
+            return Rewrite(sa.case((sa.or_(col.is_(None), digest), col), else_=keyed),
+                           sa.and_(col.is_not(None), sa.not_(digest)))
+        return _common(col, strategy)
+
+
+class PostgresFlavour(Flavour):
+    name = "postgresql"
+
+    def prepare(self, connection: sa.Connection) -> None:
+        # ISO text without an offset means UTC, as every naive timestamp here does.
+        connection.exec_driver_sql("SET TIME ZONE 'UTC'")
+        connection.commit()
+
+    def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        if isinstance(col.type, sa.String):
+            return sa.cast(col, sa.DateTime(timezone=True)) < cutoff
+        return super().expired(col, cutoff)
+
+    def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
+        if strategy.kind == "ip":
+            return self._mask(col, strategy.level)
+        if strategy.kind == "hash":
+            text = sa.cast(col, sa.Text)
+            digest = text.op("~")("^[0-9a-f]{64}$")
+            return Rewrite(sa.case((sa.or_(col.is_(None), digest), col), else_=_pg_hmac(text, hash_key)),
+                           sa.and_(col.is_not(None), sa.not_(digest)))
+        return _common(col, strategy)
+
+    def _mask(self, col: sa.Column, level: int) -> Rewrite:
+        if isinstance(col.type, postgresql.INET):
+            masked = sa.cast(_pg_masked(col, level), postgresql.INET)
+            return Rewrite(masked, sa.and_(col.is_not(None), col != masked))
+        trimmed = sa.func.btrim(col, _WHITESPACE)
+        plain = trimmed.op("~")(PG_PLAIN_ADDRESS)
+        masked = _pg_masked(sa.cast(trimmed, postgresql.INET), level)
+        return Rewrite(sa.case((plain, masked), else_=col),
+                       sa.and_(col.is_not(None), sa.case((plain, col != masked), else_=sa.true())),
+                       sa.and_(col.is_not(None), sa.not_(plain)))
+
+
+def _pg_masked(inet: sa.ColumnElement, level: int) -> sa.ColumnElement:
+    def keep(bits: int) -> sa.ColumnElement:
+        return sa.func.host(sa.func.network(sa.func.set_masklen(inet, bits)))
+
+    mapped = inet.op("<<")(sa.literal_column("'::ffff:0.0.0.0/96'::inet"))
+    return sa.case((sa.func.family(inet) == 4, keep(32 - MASKED_BITS[4][level])),
+                   (mapped, keep(128 - MASKED_BITS[4][level])),
+                   else_=keep(128 - MASKED_BITS[6][level]))
+
+
+def _pg_hmac(text: sa.ColumnElement, key: bytes) -> sa.ColumnElement:
+    inner, outer = hmac_pads(key)
+    message = sa.func.convert_to(text, "UTF8")
+    first = sa.func.sha256(sa.literal(inner, sa.LargeBinary).op("||")(message))
+    return sa.func.encode(sa.func.sha256(sa.literal(outer, sa.LargeBinary).op("||")(first)), "hex")
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer padded keys (RFC 2104), for SQL that has only SHA-256."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+FLAVOURS = {"sqlite": SqliteFlavour, "postgresql": PostgresFlavour}
+
+
+def flavour_for(dialect_name: str) -> Flavour:
+    return FLAVOURS.get(dialect_name, Flavour)()
