@@ -23,7 +23,7 @@ from dsar.domain.request_states import CHANNELS, OPEN_STATES, REQUEST_TYPES, TRA
 from dsar.errors import Conflict, ValidationError
 from dsar.extensions import db
 from dsar.keyring import keyring
-from dsar.models import Membership, RightsRequest, Tenant, User, utcnow
+from dsar.models import AuditEvent, Membership, RightsRequest, Tenant, User, for_tenant, utcnow
 from dsar.services import audit
 from dsar.services.tenants import regime_for
 
@@ -183,6 +183,13 @@ def erasure_execution_at(request: RightsRequest, tenant: Tenant, now: datetime) 
     if day < grace_end.date():
         return max(now, datetime.combine(day, time.min, tzinfo=timezone.utc))
     return grace_end
+
+
+def timeline(request: RightsRequest) -> list[AuditEvent]:
+    """The request's audit events, oldest first."""
+    return list(db.session.execute(
+        for_tenant(AuditEvent, request.tenant_id).where(AuditEvent.request_id == request.id)
+        .order_by(AuditEvent.id)).scalars())
 
 
 # --- the subject ----------------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""The staff request API (SPEC §8): the queue, manual entry, one request, and its actions.
+
+Every endpoint takes a bearer token and sees only the token's tenant: a reference of
+another tenant answers 404 exactly like one that does not exist. Views parse, call
+:mod:`dsar.services.lifecycle` or :mod:`dsar.services.queue`, and commit.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from flask import g, url_for
+from flask_smorest import Blueprint
+
+from dsar.api.auth import api_actor, token_required
+from dsar.api.schemas import ActionIn, ManualEntryIn, QueueArgs, QueuePageOut, RequestDetailOut, RequestOut
+from dsar.errors import DsarError, NotFound
+from dsar.extensions import db
+from dsar.models import RightsRequest, for_tenant, utcnow
+from dsar.services import lifecycle
+from dsar.services.queue import queue
+
+blp = Blueprint("requests", __name__, description="The tenant's requests: queue, manual entry, actions.")
+SECURITY = [{"bearer": []}]
+
+
+class NotAvailable(DsarError):
+    code = "not_available"
+    status = 501
+
+
+@blp.get("/requests")
+@token_required
+@blp.doc(security=SECURITY)
+@blp.arguments(QueueArgs, location="query", as_kwargs=True)
+@blp.response(200, QueuePageOut)
+def list_requests(**filters):
+    """The token's tenant's queue, earliest target date first, one page at a time."""
+    return queue(g.tenant.id, today=utcnow().date(), **filters)
+
+
+@blp.post("/requests")
+@token_required
+@blp.doc(security=SECURITY)
+@blp.arguments(ManualEntryIn)
+@blp.response(201, RequestOut)
+def enter_request(entry):
+    """Record a request received by e-mail, post, phone or in person; the clock starts at ``received_at``."""
+    with _unit_of_work():
+        request = lifecycle.enter_request(
+            g.tenant, type=entry["type"], subject=lifecycle.Subject(**entry["subject"]),
+            channel=entry["channel"], received_at=entry["received_at"], regime=entry.get("regime"),
+            verified=entry["verified"], verification_reason=entry.get("verification_reason"),
+            actor=api_actor())
+    return request, 201, {"Location": url_for("requests.get_request", reference=request.reference)}
+
+
+@blp.get("/requests/<reference>")
+@token_required
+@blp.doc(security=SECURITY)
+@blp.response(200, RequestDetailOut)
+def get_request(reference: str):
+    """One request with the subject's identifiers and its audit events."""
+    return _own_request(reference)
+
+
+def _fulfil(request: RightsRequest, actor: str, reason: str | None) -> RightsRequest:
+    try:
+        from dsar.services.fulfilment import fulfil
+    except ModuleNotFoundError as exc:
+        if exc.name != "dsar.services.fulfilment":
+            raise
+        raise NotAvailable("fulfilment is not available in this version yet") from None
+    return fulfil(request, actor)
+
+
+#: action -> what it does, given the request, the actor and the reason (None if not given).
+ACTIONS: dict[str, Callable[[RightsRequest, str, str | None], RightsRequest]] = {
+    "verify": lambda r, actor, reason: lifecycle.verify(r, actor, reason=reason),
+    "approve": lambda r, actor, reason: lifecycle.approve(r, actor),
+    "deny": lambda r, actor, reason: lifecycle.deny(r, actor, reason),
+    "pause": lambda r, actor, reason: lifecycle.pause(r, actor, reason),
+    "resume": lambda r, actor, reason: lifecycle.resume(r, actor, reason=reason),
+    "extend": lambda r, actor, reason: lifecycle.extend(r, actor, reason),
+    "fulfil": _fulfil,
+    "cancel": lambda r, actor, reason: lifecycle.cancel(r, actor, reason),
+}
+
+
+@blp.post("/requests/<reference>/<action>")
+@token_required
+@blp.doc(security=SECURITY, description="action: " + ", ".join(ACTIONS) + ". Body "
+         '`{"reason": ...}` for verify, deny, pause, extend and cancel.')
+@blp.arguments(ActionIn)
+@blp.response(200, RequestOut)
+def request_action(body, reference: str, action: str):
+    """Move the request on: 422 names a missing field, 409 says why the action is not allowed now."""
+    if action not in ACTIONS:
+        raise NotFound(f"no action {action!r}; choose one of {', '.join(ACTIONS)}", details={"field": "action"})
+    request = _own_request(reference)
+    with _unit_of_work():
+        ACTIONS[action](request, api_actor(), body.get("reason"))
+    return request
+
+
+def _own_request(reference: str) -> RightsRequest:
+    """The token's tenant's request, or 404 — the same 404 for another tenant's reference."""
+    request = db.session.execute(
+        for_tenant(RightsRequest, g.tenant.id).where(RightsRequest.reference == reference.strip().upper())
+    ).scalar_one_or_none()
+    if request is None:
+        raise NotFound(f"no request {reference!r}", details={"field": "reference"})
+    return request
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[None]:
+    """Commit what the block did, or roll all of it back if it failed half-way."""
+    try:
+        yield
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
