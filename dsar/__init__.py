@@ -21,7 +21,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     if overrides:
         app.config.update(overrides)
 
-    from dsar import http_errors, keyring
+    from dsar import http_errors, keyring, translations
     from dsar.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -29,6 +29,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app)
+    translations.init_app(app)  # catalogs compiled at start, locale from ?lang= / Accept-Language
     login_manager.init_app(app)
     keyring.init_app(app)
     http_errors.init_app(app)

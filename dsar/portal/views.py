@@ -1,10 +1,32 @@
-"""Portal pages: thin — parse input, call a service, render."""
+"""Portal pages: thin — parse input, call a service, render.
+
+``/t/<slug>/``              the rights in plain words and the request form
+``/t/<slug>/requests``      the form's POST: "check your e-mail", whoever the address is
+``/t/<slug>/verify/<token>`` the link from the message: one click (POST) confirms
+``/t/<slug>/confirm``       the same with the reference and six-digit code typed in
+``/r/<reference>?t=…``      the subject's status page, opened only by the secret link
+"""
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
 
+from dsar.errors import DsarError, NotFound
+from dsar.extensions import db, limiter
+from dsar.models import RightsRequest
 from dsar.portal import bp
+from dsar.portal.forms import CodeForm, ProofForm, RequestForm, WithdrawForm
+from dsar.services import intake, lifecycle, verification
+from dsar.services.intake import SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
+from dsar.services.notifications import status_token, status_token_matches
 from dsar.services.tenants import get_tenant, only_tenant
+from dsar.services.verification import MoreProofNeeded, VerificationFailed, WrongCode
+from dsar.translations.rights import RIGHTS, STATUS_WORDS
+
+submit_limit = limiter.shared_limit(SUBMIT_RATE_LIMIT, scope="intake")
+verify_limit = limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification", methods=["POST"])
 
 
 @bp.get("/")
@@ -16,15 +38,165 @@ def home():
     return redirect(url_for("portal.portal", slug=tenant.slug))
 
 
+def gpc_signal() -> bool:
+    """The browser's Global Privacy Control signal (``Sec-GPC: 1``), honoured as an opt-out."""
+    return request.headers.get("Sec-GPC", "").strip() == "1"
+
+
+@bp.after_request
+def _not_cached(response):
+    """Portal pages carry secrets in their URLs and answers: never kept by caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/t/<slug>/")
 def portal(slug: str):
     tenant = get_tenant(slug)
-    return render_template("portal/portal.html", tenant=tenant)
+    form = RequestForm(type="opt_out" if gpc_signal() else None, regime=tenant.regime)
+    return _portal_page(tenant, form)
+
+
+def _portal_page(tenant, form: RequestForm, status: int = 200):
+    return render_template("portal/portal.html", tenant=tenant, form=form, rights=RIGHTS,
+                           gpc=gpc_signal()), status
 
 
 @bp.post("/t/<slug>/requests")
+@submit_limit
 def submit(slug: str):
-    from dsar.errors import DsarError
+    tenant = get_tenant(slug)
+    form = RequestForm()
+    if not form.validate():
+        return _portal_page(tenant, form, 400)
+    if form.is_bot:
+        return _sent_page(tenant, intake.decoy_reference())
+    try:
+        created = intake.submit(tenant, form.submission(), channel="portal", language=str(get_locale()),
+                                requester_ip=request.remote_addr, gpc=gpc_signal())
+    except DsarError as exc:
+        db.session.rollback()
+        _field_error(form, exc)
+        return _portal_page(tenant, form, 400)
+    db.session.commit()
+    return _sent_page(tenant, created.reference)
 
-    get_tenant(slug)
-    raise DsarError("Online intake is not open yet.", code="not_implemented")
+
+def _sent_page(tenant, reference: str):
+    """The one answer every accepted submission gets, known address or not."""
+    return render_template("portal/sent.html", tenant=tenant, reference=reference)
+
+
+def _field_error(form, exc: DsarError) -> None:
+    field = getattr(form, str(exc.details.get("field", "")), None)
+    if field is None or not hasattr(field, "errors"):
+        form.form_errors.append(exc.message)
+    else:
+        field.errors = [*field.errors, exc.message]
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+@bp.route("/t/<slug>/verify/<token>", methods=["GET", "POST"])
+@verify_limit
+def verify_link(slug: str, token: str):
+    """GET shows a button (mail scanners that fetch links must not verify); POST verifies."""
+    tenant = get_tenant(slug)
+    challenge = verification.challenge_for_token(token)
+    if challenge is None or challenge.request.tenant_id != tenant.id:
+        return _link_invalid(tenant)
+    needs = verification.requirements(tenant, challenge.request.type)
+    kinds = verification.data_point_kinds(tenant) if needs.data_points else []
+    form = ProofForm()
+    if request.method == "POST" and form.validate():
+        try:
+            verified = verification.verify_with_token(token, answers=form.answers(kinds),
+                                                      declaration=form.declaration.data)
+        except VerificationFailed:
+            return _link_invalid(tenant)
+        except (MoreProofNeeded, WrongCode) as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            return _to_status(verified)
+    return render_template("portal/verify.html", tenant=tenant, form=form, needs=needs, kinds=kinds,
+                           request_type=challenge.request.type), 400 if form.errors else 200
+
+
+def _link_invalid(tenant):
+    return render_template("portal/link_invalid.html", tenant=tenant), 410
+
+
+@bp.route("/t/<slug>/confirm", methods=["GET", "POST"])
+@verify_limit
+def confirm(slug: str):
+    tenant = get_tenant(slug)
+    form = CodeForm(reference=request.args.get("reference", ""))
+    needs, kinds = None, []
+    if request.method == "POST" and form.validate():
+        found = _request_by_reference(tenant.id, form.reference.data)
+        if found is not None:
+            needs = verification.requirements(tenant, found.type)
+            kinds = verification.data_point_kinds(tenant) if needs.data_points else []
+        try:
+            verified = verification.verify_with_code(found, form.code.data, answers=form.answers(kinds),
+                                                     declaration=form.declaration.data)
+        except (VerificationFailed, WrongCode, MoreProofNeeded) as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+            if not isinstance(exc, MoreProofNeeded):
+                needs = None  # the extra questions appear only once the code is right
+        else:
+            db.session.commit()
+            return _to_status(verified)
+    return render_template("portal/confirm.html", tenant=tenant, form=form, needs=needs, kinds=kinds), \
+        400 if form.errors else 200
+
+
+def _request_by_reference(tenant_id: int, reference: str) -> RightsRequest | None:
+    return db.session.execute(select(RightsRequest).where(
+        RightsRequest.tenant_id == tenant_id,
+        RightsRequest.reference == (reference or "").strip().upper())).scalar_one_or_none()
+
+
+def _to_status(verified: RightsRequest):
+    flash(_("Thank you: your e-mail address is confirmed."))
+    return redirect(url_for("portal.status", reference=verified.reference, t=status_token(verified)))
+
+
+# --- the subject's status page ------------------------------------------------------------
+
+
+def _request_for_status(reference: str, token: str | None) -> RightsRequest:
+    """The request the secret link opens; 404 alike for a wrong token and an unknown reference."""
+    found = db.session.execute(select(RightsRequest).where(
+        RightsRequest.reference == reference)).scalar_one_or_none()
+    if found is None or not status_token_matches(found, token):
+        raise NotFound(_("This page does not exist. Use the link from our latest message."))
+    return found
+
+
+@bp.get("/r/<reference>")
+def status(reference: str):
+    token = request.args.get("t")
+    shown = _request_for_status(reference, token)
+    tenant = lifecycle.tenant_of(shown)
+    return render_template("portal/status.html", tenant=tenant, req=shown, token=token, form=WithdrawForm(),
+                           words=STATUS_WORDS[shown.status], right=_right(shown.type))
+
+
+@bp.post("/r/<reference>/withdraw")
+def withdraw(reference: str):
+    token = request.form.get("t")  # CSRF is checked by CSRFProtect before this view runs
+    shown = _request_for_status(reference, token)
+    was_scheduled = shown.status == "scheduled"
+    lifecycle.withdraw(shown, "subject", reason="withdrawn by the subject on the status page")
+    db.session.commit()
+    flash(_("The erasure is cancelled.") if was_scheduled else _("Your request is withdrawn."))
+    return redirect(url_for("portal.status", reference=shown.reference, t=token))
+
+
+def _right(request_type: str):
+    return next(right for right in RIGHTS if right.type == request_type)

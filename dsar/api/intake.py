@@ -1,0 +1,150 @@
+"""The public intake API (SPEC §8): submit a request, verify it with the code from the message.
+
+No token: this is the data subject's side, like the portal, with the same validation, the
+same per-IP rate limits and the same answer for every address. Errors leave in the one
+JSON envelope; a field that is wrong is named in ``details``.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from dsar.domain.regimes import REGIME_CODES
+from dsar.domain.request_states import REQUEST_TYPES
+from dsar.errors import DsarError
+from dsar.extensions import db, limiter
+from dsar.models import RightsRequest
+from dsar.services import intake, verification
+from dsar.services.intake import LIMITS, SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
+from dsar.services.notifications import status_url
+from dsar.services.tenants import get_tenant
+from dsar.translations import LANGUAGES, supported
+
+blp = Blueprint("intake", __name__, description="The data subject's side: submit a request and verify it.")
+
+
+def _email(field: str):
+    def check(value: str) -> None:
+        try:
+            intake.normalise_email(value, field)
+        except DsarError as exc:
+            raise ValidationError(exc.message.removeprefix(f"{field}: ")) from None
+    return check
+
+
+def _text(field: str, required: bool = False):
+    return fields.String(required=required, allow_none=not required,
+                         validate=validate.Length(min=1 if required else 0, max=LIMITS[field]))
+
+
+class AgentIn(Schema):
+    name = _text("agent_name", required=True)
+    email = fields.String(required=True, validate=[validate.Length(max=LIMITS["agent_email"]),
+                                                   _email("agent_email")])
+    relationship = _text("agent_relationship", required=True)
+
+
+class IntakeIn(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(REQUEST_TYPES))
+    email = fields.String(required=True, validate=[validate.Length(max=LIMITS["email"]), _email("email")])
+    name = _text("name")
+    phone = _text("phone")
+    customer_id = _text("customer_id")
+    details = _text("details")
+    regime = fields.String(validate=validate.OneOf(REGIME_CODES),
+                           metadata={"description": "default: the tenant's regime"})
+    language = fields.String(validate=validate.OneOf(tuple(LANGUAGES)),
+                             metadata={"description": "of the messages; default: Accept-Language"})
+    agent = fields.Nested(AgentIn, metadata={"description": "an authorised agent acting for the subject"})
+
+    @validates_schema
+    def _rectification_needs_details(self, data, **kwargs) -> None:
+        if data.get("type") == "rectification" and not (data.get("details") or "").strip():
+            raise ValidationError("tell us what to correct", field_name="details")
+
+
+class ReceiptOut(Schema):
+    reference = fields.String(metadata={"description": "quote it in any question; the status link comes by e-mail"})
+
+
+class VerifyIn(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d(?:[\s-]?\d){5}\s*$",
+                                                                error="the code has six digits"))
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=40)),
+                          values=fields.String(validate=validate.Length(max=200)),
+                          metadata={"description": "data points, e.g. {\"phone\": ...}, where the request "
+                                                   "type needs stronger verification"})
+    declaration = fields.Boolean(load_default=False)
+
+
+class VerifiedOut(Schema):
+    reference = fields.String()
+    status = fields.String()
+    status_url = fields.String(metadata={"description": "the subject's status page (secret link)"})
+
+
+@blp.post("/tenants/<slug>/requests")
+@limiter.shared_limit(SUBMIT_RATE_LIMIT, scope="intake")
+@blp.arguments(IntakeIn)
+@blp.response(202, ReceiptOut)
+@blp.alt_response(422, description="a field is wrong; `details.json` names it")
+def submit(body, slug: str):
+    """Take a request as the portal form does; 202 whatever the address, and the message goes out."""
+    tenant = get_tenant(slug)
+    agent = body.get("agent")
+    submission = intake.Submission(
+        type=body["type"], email=body["email"], name=body.get("name"), phone=body.get("phone"),
+        customer_id=body.get("customer_id"), details=body.get("details"), regime=body.get("regime"),
+        agent=intake.Agent(agent["name"], agent["email"], agent["relationship"]) if agent else None)
+    language = body.get("language") or supported(request.accept_languages.best_match(LANGUAGES))
+    try:
+        created = intake.submit(tenant, submission, channel="api", language=language,
+                                requester_ip=request.remote_addr,
+                                gpc=request.headers.get("Sec-GPC", "").strip() == "1")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return {"reference": created.reference}
+
+
+def _staff_verify_passes_through(view):
+    """``POST /requests/<reference>/verify`` with a bearer token is staff's manual
+    verification (``dsar.api.requests``): this exact path would otherwise shadow it."""
+
+    @wraps(view)
+    def wrapper(reference: str):
+        staff = current_app.view_functions.get("requests.request_action")
+        if staff is not None and request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return staff(reference=reference, action="verify")
+        return view(reference=reference)
+
+    wrapper._apidoc = getattr(view, "_apidoc", {})
+    return wrapper
+
+
+@blp.post("/requests/<reference>/verify")
+@_staff_verify_passes_through
+@limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification")
+@blp.arguments(VerifyIn)
+@blp.response(200, VerifiedOut)
+@blp.alt_response(422, description="wrong code (`details.attempts_left`), or a code that cannot be used "
+                                   "any more (`verification_failed`: unknown, used, expired, out of attempts)")
+def verify(body, reference: str):
+    """Verify with the six-digit code from the message (with a bearer token: staff's manual
+    verification, body ``{"reason": ...}``)."""
+    found = db.session.execute(
+        db.select(RightsRequest).where(RightsRequest.reference == reference.strip().upper())
+    ).scalar_one_or_none()
+    try:
+        verified = verification.verify_with_code(found, body["code"], answers=body.get("answers"),
+                                                 declaration=body["declaration"])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return {"reference": verified.reference, "status": verified.status, "status_url": status_url(verified)}
+

@@ -1,0 +1,68 @@
+"""Message templates: ``templates/mail/<name>.txt`` and ``<name>.html``, in four languages.
+
+The text template sets the subject line (``{% set subject = _("…") %}``) and is the plain
+body; the HTML template is the same words in the shared layout. Both render under the
+recipient's language, so a French subject gets French mail whatever page staff were on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+
+from dsar.translations import supported
+
+#: Messages to data subjects (localized) and to staff (English); context keys each expects
+#: besides the common ones (see ``dsar.services.notifications``).
+SUBJECT_TEMPLATES = {
+    "verification": ("verify_url", "confirm_url", "code", "expires_at"),
+    "acknowledgement": (),
+    "extended": ("reason", "new_date"),
+    "denied": ("reason",),
+    "paused": ("reason",),
+    "completed": (),
+    "erasure_scheduled": ("erasure_at",),
+    "erasure_done": ("result",),
+    "export_ready": ("download_url", "expires_at"),
+    "expired": (),
+}
+STAFF_TEMPLATES = {
+    "reminder": ("reference", "days_left", "due_date", "request_url"),
+    "overdue_digest": ("requests", "dashboard_url"),
+}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str
+
+
+def render(template: str, language: str, **context: Any) -> RenderedMessage:
+    """Render ``template`` in ``language`` (falling back to English) with ``context``."""
+    if template not in SUBJECT_TEMPLATES and template not in STAFF_TEMPLATES:
+        known = ", ".join(sorted({*SUBJECT_TEMPLATES, *STAFF_TEMPLATES}))
+        raise ValueError(f"no message template {template!r}; known templates: {known}")
+    env = current_app.jinja_env
+    language = supported(language)
+    with force_locale(language):
+        module = env.get_template(f"mail/{template}.txt").make_module(context)
+        subject = " ".join(str(getattr(module, "subject", "")).split())
+        if not subject:
+            raise ValueError(f"templates/mail/{template}.txt sets no subject")
+        text = _tidy(str(module))
+        html = env.get_template(f"mail/{template}.html").render(subject=subject, language=language, **context)
+    return RenderedMessage(subject=subject, text=text, html=html)
+
+
+def _tidy(text: str) -> str:
+    """Collapse the blank lines template tags leave behind; one newline at the end."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy) + "\n"

@@ -1,0 +1,133 @@
+"""Taking a request from the data subject, through the portal form or the public API (SPEC §4).
+
+Intake never looks at the tenant's data: a known and an unknown address get the same
+answer, the same message and the same work, so nobody learns from the portal whether the
+organisation holds data about someone. Every request but an opt-out waits for the address
+to be proved; an opt-out needs no proof and is verified at once.
+
+Both edges (the WTForms form and the marshmallow schema) validate with the limits below;
+``check`` validates once more, so the service trusts nothing it was not built for.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from email_validator import EmailNotValidError, validate_email
+
+from dsar.domain.regimes import REGIME_CODES
+from dsar.domain.request_states import REQUEST_TYPES
+from dsar.errors import ValidationError
+from dsar.models import RightsRequest, Tenant, utcnow
+from dsar.services import lifecycle, verification
+from dsar.services.lifecycle import Subject, new_reference
+from dsar.services.notifications import notify_subject, public_url
+
+#: Longest accepted value of each field (the form, the API schema and ``check`` share them).
+LIMITS = {"email": 320, "name": 200, "phone": 40, "customer_id": 100, "details": 5000,
+          "agent_name": 200, "agent_email": 320, "agent_relationship": 200}
+#: Per-IP limits (Flask-Limiter syntax), shared by the portal form and the API.
+SUBMIT_RATE_LIMIT = "5/minute;20/hour"
+VERIFY_RATE_LIMIT = "10/minute;50/hour"
+OPT_OUT_REASON = "an opt-out needs no identity verification (SPEC §4)"
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Someone acting for the subject (CCPA authorised agent); the subject still proves the address."""
+
+    name: str
+    email: str
+    relationship: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    type: str
+    email: str
+    name: str | None = None
+    phone: str | None = None
+    customer_id: str | None = None
+    details: str | None = None
+    regime: str | None = None
+    agent: Agent | None = None
+
+
+def check(submission: Submission) -> Submission:
+    """The submission with e-mail addresses normalised and blanks as None; ValidationError
+    naming the field otherwise."""
+    if submission.type not in REQUEST_TYPES:
+        raise ValidationError(f"type {submission.type!r} is unknown; choose one of {', '.join(REQUEST_TYPES)}",
+                              details={"field": "type"})
+    if submission.regime is not None and submission.regime not in REGIME_CODES:
+        raise ValidationError(f"regime {submission.regime!r} is unknown; choose one of {', '.join(REGIME_CODES)}",
+                              details={"field": "regime"})
+    values = {name: _text(name, getattr(submission, name)) for name in ("name", "phone", "customer_id", "details")}
+    if submission.type == "rectification" and not values["details"]:
+        raise ValidationError("details: tell us what to correct", details={"field": "details"})
+    agent = submission.agent
+    if agent is not None:
+        agent = Agent(name=_required("agent_name", agent.name), email=normalise_email(agent.email, "agent_email"),
+                      relationship=_required("agent_relationship", agent.relationship))
+    return replace(submission, email=normalise_email(submission.email, "email"), agent=agent, **values)
+
+
+def normalise_email(value: str | None, field: str = "email") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"{field} is required", details={"field": field})
+    if len(value) > LIMITS[field]:
+        raise ValidationError(f"{field} is longer than {LIMITS[field]} characters", details={"field": field})
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(f"{field}: {exc}", details={"field": field}) from None
+
+
+def _text(field: str, value: str | None) -> str | None:
+    value = (value or "").strip()
+    if len(value) > LIMITS[field]:
+        raise ValidationError(f"{field} is longer than {LIMITS[field]} characters", details={"field": field})
+    return value or None
+
+
+def _required(field: str, value: str | None) -> str:
+    value = _text(field, value)
+    if not value:
+        raise ValidationError(f"{field} is required for an authorised agent", details={"field": field})
+    return value
+
+
+def submit(tenant: Tenant, submission: Submission, *, channel: str = "portal", language: str = "en",
+           requester_ip: str | None = None, gpc: bool = False) -> RightsRequest:
+    """Record the request and queue its first message, in the caller's transaction.
+
+    Every request but ``opt_out`` gets the verification message (link and code); an
+    ``opt_out`` is verified at once and acknowledged. Either message confirms receipt.
+    """
+    submission = check(submission)
+    request = lifecycle.create_request(
+        tenant, type=submission.type, regime=submission.regime, channel=channel, language=language,
+        subject=Subject(email=submission.email, name=submission.name, phone=submission.phone,
+                        customer_id=submission.customer_id, details=submission.details),
+        agent=submission.agent.__dict__ if submission.agent else None,
+        requester_ip=requester_ip, gpc=gpc, actor="agent" if submission.agent else "subject")
+    if submission.type == "opt_out":
+        lifecycle.verify(request, "system:opt_out", reason=OPT_OUT_REASON)
+        notify_subject(request, "acknowledgement")
+    else:
+        send_verification(request, tenant)
+    request.acknowledged_at = utcnow()
+    return request
+
+
+def send_verification(request: RightsRequest, tenant: Tenant) -> None:
+    """Queue the message with a fresh link and code (earlier ones stop working)."""
+    challenge = verification.issue_challenge(request, tenant)
+    notify_subject(request, "verification", code=challenge.code, expires_at=challenge.expires_at,
+                   verify_url=public_url("portal.verify_link", slug=tenant.slug, token=challenge.token),
+                   confirm_url=public_url("portal.confirm", slug=tenant.slug, reference=request.reference))
+
+
+def decoy_reference() -> str:
+    """A reference for a submission that is dropped (a filled honeypot): looks like any other."""
+    return new_reference()
