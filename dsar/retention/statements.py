@@ -133,7 +133,7 @@ class SqliteFlavour(Flavour):
             masked = sa.func.dsar_mask_ip(col, strategy.level)
             return Rewrite(masked, sa.and_(col.is_not(None), col.is_distinct_from(masked)))
         if strategy.kind == "hash":
-            digest = sa.and_(sa.func.length(col) == 64, sa.not_(col.op("GLOB")("*[^0-9a-f]*")))
+            digest = sa.and_(sa.func.length(col) == 64, sa.not_(col.op("GLOB", is_comparison=True)("*[^0-9a-f]*")))
             keyed = sa.func.dsar_hmac(sa.literal(hash_key, sa.LargeBinary), col)
             return Rewrite(sa.case((sa.or_(col.is_(None), digest), col), else_=keyed),
                            sa.and_(col.is_not(None), sa.not_(digest)))
@@ -158,7 +158,7 @@ class PostgresFlavour(Flavour):
             return self._mask(col, strategy.level)
         if strategy.kind == "hash":
             text = sa.cast(col, sa.Text)
-            digest = text.op("~")("^[0-9a-f]{64}$")
+            digest = text.op("~", is_comparison=True)("^[0-9a-f]{64}$")
             return Rewrite(sa.case((sa.or_(col.is_(None), digest), col), else_=_pg_hmac(text, hash_key)),
                            sa.and_(col.is_not(None), sa.not_(digest)))
         return _common(col, strategy)
@@ -168,7 +168,7 @@ class PostgresFlavour(Flavour):
             masked = sa.cast(_pg_masked(col, level), postgresql.INET)
             return Rewrite(masked, sa.and_(col.is_not(None), col != masked))
         trimmed = sa.func.btrim(col, _WHITESPACE)
-        plain = trimmed.op("~")(PG_PLAIN_ADDRESS)
+        plain = trimmed.op("~", is_comparison=True)(PG_PLAIN_ADDRESS)
         masked = _pg_masked(sa.cast(trimmed, postgresql.INET), level)
         return Rewrite(sa.case((plain, masked), else_=col),
                        sa.and_(col.is_not(None), sa.case((plain, col != masked), else_=sa.true())),
@@ -179,7 +179,7 @@ def _pg_masked(inet: sa.ColumnElement, level: int) -> sa.ColumnElement:
     def keep(bits: int) -> sa.ColumnElement:
         return sa.func.host(sa.func.network(sa.func.set_masklen(inet, bits)))
 
-    mapped = inet.op("<<")(sa.literal_column("'::ffff:0.0.0.0/96'::inet"))
+    mapped = inet.op("<<", is_comparison=True)(sa.literal_column("'::ffff:0.0.0.0/96'::inet"))
     return sa.case((sa.func.family(inet) == 4, keep(32 - MASKED_BITS[4][level])),
                    (mapped, keep(128 - MASKED_BITS[4][level])),
                    else_=keep(128 - MASKED_BITS[6][level]))

@@ -1,0 +1,126 @@
+"""IP masking through the SQL path on SQLite and PostgreSQL gives exactly ``mask_ip``'s answer.
+
+Plain addresses are masked by the database in one UPDATE per batch (no ``executemany``);
+values SQL cannot read the way Python does (spaces, zone ids, leading zeros, garbage) end
+the same as through ``mask_ip`` — masked, or emptied when they are no address at all.
+"""
+import math
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from dsar.datamap.sources import engine_for
+from dsar.domain.ip_masking import mask_ip
+from dsar.errors import ValidationError
+from tests.retention.conftest import apply, create_table, datamap_for, rows
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+OLD = datetime(2025, 1, 1)
+PLAIN = [
+    "192.168.1.77", "10.0.0.1", "255.255.255.255", "0.0.0.0", "8.8.4.4",
+    "2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:DB8::1", "fe80::1", "::1", "::", "2001:0db8:0000:0000:0000:ff00:0042:8329",
+    "2001:db8:0:1:1:1:1:1", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.128", "::FFFF:10.1.2.3", "::ffff:0.0.0.0",
+    "::ffff:c000:280", "::102:304",
+]
+ODD = [" 192.168.1.77 ", "\t2001:db8::1\n", "fe80::1%eth0", "01.2.3.4", "1.2.3", "1::2::3", "not-an-ip", "",
+       "1.2.3.4/24", "::ffff:1.2.3.4.5"]
+
+
+def visits() -> sa.Table:
+    return sa.Table("visits", sa.MetaData(),
+                     sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("ip", sa.String(64)),
+                     sa.Column("visited_at", sa.DateTime, nullable=False))
+
+
+def expected(value: str | None, level: int) -> str | None:
+    try:
+        return mask_ip(value, level)
+    except (ValidationError, TypeError):
+        return None
+
+
+def _setup(url: str, values: list) -> None:
+    create_table(url, visits(), [{"id": i, "ip": v, "visited_at": OLD} for i, v in enumerate(values, 1)])
+
+
+def _datamap(url: str, level: int):
+    return datamap_for(url, f"""\
+      - name: visits
+        primary_key: id
+        retention: {{after: 30 days, from: visited_at, action: anonymize_ip, column: ip, level: {level}}}
+""")
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_plain_addresses_are_masked_by_the_database_as_mask_ip_does(source_url, level):
+    values = PLAIN + [None]
+    _setup(source_url, values)
+    datamap = _datamap(source_url, level)
+    statements = []
+    engine = engine_for(datamap.sources[0])
+    listener = lambda conn, cursor, statement, params, context, many: statements.append((statement, many))  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        ctx = apply(datamap, NOW, batch_size=4)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+    assert ctx.errors == []
+    after = rows(source_url, "visits", "ip")
+    assert {i: after[i][0] for i in after} == {i: expected(v, level) for i, v in enumerate(values, 1)}
+    assert not [s for s, many in statements if many], "plain addresses must not be masked row by row"
+    changed = sum(1 for v in PLAIN if expected(v, level) != v)
+    assert sum(1 for s, _ in statements if s.lstrip().upper().startswith("UPDATE")) == math.ceil(changed / 4)
+    assert list(ctx.stats.values()) == [changed]
+
+
+@pytest.mark.parametrize("level", [1, 3])
+def test_odd_values_end_as_mask_ip_says(source_url, level):
+    values = ODD + PLAIN[:3]
+    _setup(source_url, values)
+    ctx = apply(_datamap(source_url, level), NOW, batch_size=3)
+
+    assert ctx.errors == []
+    after = rows(source_url, "visits", "ip")
+    assert {i: after[i][0] for i in after} == {i: expected(v, level) for i, v in enumerate(values, 1)}
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_a_second_run_changes_and_counts_nothing(source_url, level):
+    values = PLAIN + ODD
+    _setup(source_url, values)
+    datamap = _datamap(source_url, level)
+    apply(datamap, NOW, batch_size=5)
+    first = rows(source_url, "visits", "ip")
+
+    again = apply(datamap, NOW, batch_size=5)
+
+    assert rows(source_url, "visits", "ip") == first
+    assert list(again.stats.values()) == [0]
+    # A stricter level later still masks further (level 3 over level 1 or 2).
+    stricter = apply(_datamap(source_url, 3), NOW)
+    assert list(stricter.stats.values())[0] > 0
+
+
+def test_an_inet_column_is_masked_in_place_on_postgresql(pg_server):
+    url = pg_server.url_for("retention_inet")
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS visits")
+            conn.exec_driver_sql("CREATE TABLE visits (id serial PRIMARY KEY, ip inet, visited_at timestamp NOT NULL)")
+            conn.exec_driver_sql("INSERT INTO visits (ip, visited_at) VALUES ('192.168.1.77', '2025-01-01'), "
+                                 "('2001:db8:85a3:8d3:1319:8a2e:370:7348', '2025-01-01'), "
+                                 "('::ffff:10.1.2.3', '2025-01-01'), (NULL, '2025-01-01'), ('1.2.3.4', '2025-06-01')")
+        engine.dispose()
+        ctx = apply(_datamap(url, 2), NOW)
+        assert ctx.errors == []
+        after = rows(url, "visits", "host(ip)")
+        assert [after[i][0] for i in sorted(after)] == ["192.168.0.0", "2001:db8:85a3::", "::ffff:10.1.0.0", None, "1.2.3.4"]
+        assert list(apply(_datamap(url, 2), NOW).stats.values()) == [0]
+    finally:
+        from dsar.datamap.sources import dispose_engines
+        dispose_engines()
+        pg_server.drop("retention_inet")
