@@ -208,13 +208,8 @@ def _tell_subject(request: RightsRequest, template: str, **context) -> bool:
     taken by post or phone: staff answer through that channel)."""
     if not request.subject_email_enc:
         return False
-    # Imported here: notifications reads requests through this module.
-    try:
-        from dsar.services.notifications import notify_subject
-    except ModuleNotFoundError as exc:  # until the notifications service lands
-        if exc.name != "dsar.services.notifications":
-            raise
-        return False
+    from dsar.services.notifications import notify_subject  # here: it imports this module
+
     return notify_subject(request, template, **context) is not None
 
 

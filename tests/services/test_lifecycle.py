@@ -5,7 +5,6 @@ calendar, then extension, pause/resume, erasure scheduling, manual entry and the
 """
 from __future__ import annotations
 
-import importlib.util
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -13,13 +12,13 @@ from sqlalchemy import select
 
 from dsar.errors import Conflict, ValidationError
 from dsar.extensions import db
+from dsar.keyring import keyring
 from dsar.models import AuditEvent, OutboxMessage, RightsRequest, utcnow
 from dsar.services import lifecycle
 from dsar.services.lifecycle import Subject
 from tests.factories import make_tenant, make_user
 
 D = date
-NOTIFICATIONS = importlib.util.find_spec("dsar.services.notifications") is not None
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -48,8 +47,14 @@ def events(request, kind: str) -> list[AuditEvent]:
 
 
 def outbox(request, template: str) -> int:
-    return len(db.session.execute(select(OutboxMessage).where(OutboxMessage.request_id == request.id,
-                                                              OutboxMessage.template == template)).all())
+    return len(messages(request, template))
+
+
+def messages(request, template: str) -> list[str]:
+    """The text of each message of ``template`` queued for the request."""
+    rows = db.session.execute(select(OutboxMessage).where(OutboxMessage.request_id == request.id,
+                                                          OutboxMessage.template == template)).scalars()
+    return [keyring().decrypt_text(row.body_text_enc) for row in rows]
 
 
 # --- worked examples: the deadline each request carries ------------------------------------------
@@ -144,8 +149,18 @@ def test_extend_within_the_first_period(app, regime, country, received, today, d
     [event] = events(request, "extend")
     assert event.reason == "1,200 pages of records to review"
     assert event.payload["extended_to"] == extended_to.isoformat()
-    assert event.payload["subject_told"] is NOTIFICATIONS
-    assert outbox(request, "extended") == (1 if NOTIFICATIONS else 0)
+    assert event.payload["subject_told"] is True
+    [text] = messages(request, "extended")
+    assert "1,200 pages of records to review" in text
+
+
+def test_extension_of_a_request_without_email_is_recorded_as_not_told(app):
+    tenant = make_tenant(regime="gdpr", country="GB")
+    request = lifecycle.enter_request(tenant, type="access", channel="post", received_at=at(D(2025, 1, 31)),
+                                      subject=Subject(name="Ada", details="12 High St"), actor="user:1")
+    lifecycle.extend(request, "user:1", "complex", now=at(D(2025, 2, 3)))
+    assert events(request, "extend")[0].payload["subject_told"] is False
+    assert outbox(request, "extended") == 0
 
 
 def test_extension_keeps_an_earlier_policy_target(app):
@@ -233,7 +248,8 @@ def test_pause_then_resume_moves_the_deadline_by_the_days_paused(app):
     assert paused.reason == "copy of passport needed" and paused.actor == "user:1"
     [resumed] = events(request, "resume")
     assert resumed.payload["paused_days"] == 10
-    assert outbox(request, "paused") == (1 if NOTIFICATIONS else 0)
+    [text] = messages(request, "paused")
+    assert "copy of passport needed" in text
 
 
 def test_pauses_add_up_and_same_day_resume_adds_nothing(app):
@@ -418,7 +434,8 @@ def test_deny_records_the_reason_for_the_subject(app):
     lifecycle.deny(request, "user:1", " manifestly unfounded: the fifth identical request this month ")
     assert (request.status, request.outcome) == ("denied", "denied")
     assert request.denial_reason == "manifestly unfounded: the fifth identical request this month"
-    assert outbox(request, "denied") == (1 if NOTIFICATIONS else 0)
+    [text] = messages(request, "denied")
+    assert "the fifth identical request this month" in text
     with pytest.raises(Conflict, match="cannot approve a request that is denied"):
         lifecycle.approve(request, "user:1")
 
