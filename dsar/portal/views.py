@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from dsar.errors import DsarError, NotFound
@@ -87,12 +88,32 @@ def _sent_page(tenant, reference: str):
     return render_template("portal/sent.html", tenant=tenant, reference=reference)
 
 
-def _field_error(form, exc: DsarError) -> None:
+def _field_error(form, exc: DsarError, message: str | None = None) -> None:
+    """Show ``exc`` beside the field it names (or above the form), in the page's language."""
+    message = message or exc.message
     field = getattr(form, str(exc.details.get("field", "")), None)
     if field is None or not hasattr(field, "errors"):
-        form.form_errors.append(exc.message)
+        form.form_errors.append(message)
     else:
-        field.errors = [*field.errors, exc.message]
+        field.errors = [*field.errors, message]
+
+
+def _proof_message(exc: DsarError) -> str:
+    """The verification service's answers in words of the page's language."""
+    if isinstance(exc, WrongCode):
+        left = exc.details["attempts_left"]
+        if exc.details.get("field") == "answers":
+            return ngettext("These details do not match our records. You have %(num)d more attempt.",
+                            "These details do not match our records. You have %(num)d more attempts.", left)
+        return ngettext("This code is not right. You have %(num)d more attempt.",
+                        "This code is not right. You have %(num)d more attempts.", left)
+    if isinstance(exc, MoreProofNeeded):
+        if exc.details.get("field") == "declaration":
+            return _("Please confirm the declaration to go on.")
+        return ngettext("Please give %(num)d detail we can check against our records.",
+                        "Please give %(num)d details we can check against our records.", exc.details["data_points"])
+    return _("This link or code is not valid any more: it was used, it expired, or too many wrong codes "
+             "were tried.")
 
 
 # --- verification -------------------------------------------------------------------------
@@ -117,7 +138,7 @@ def verify_link(slug: str, token: str):
             return _link_invalid(tenant)
         except (MoreProofNeeded, WrongCode) as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            _field_error(form, exc, _proof_message(exc))
         else:
             db.session.commit()
             return _to_status(verified)
@@ -145,7 +166,7 @@ def confirm(slug: str):
                                                      declaration=form.declaration.data)
         except (VerificationFailed, WrongCode, MoreProofNeeded) as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            _field_error(form, exc, _proof_message(exc))
             if not isinstance(exc, MoreProofNeeded):
                 needs = None  # the extra questions appear only once the code is right
         else:
