@@ -30,12 +30,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from dsar.datamap.model import Duration
+from dsar.domain.request_states import CLOSED_STATES
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.keyring import keyring
 from dsar.models import Export, OutboxMessage, RightsRequest, Task, Tenant, VerificationChallenge
 
-CLOSED_STATES = ("completed", "denied", "withdrawn", "expired")
 CCPA_MINIMUM_MONTHS = 24
 CODE_GRACE = timedelta(days=7)
 MAIL_BODY_DAYS = 30
