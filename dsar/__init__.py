@@ -35,10 +35,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     http_errors.init_app(app)
 
     from dsar.auth import bp as auth_bp
+    from dsar.downloads import bp as downloads_bp
     from dsar.portal import bp as portal_bp
 
     app.register_blueprint(portal_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(downloads_bp)
 
     from dsar import api
 

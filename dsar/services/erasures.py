@@ -1,0 +1,122 @@
+"""Erasure requests: a cancellable grace period, then the data map's strategies (SPEC §3, §6).
+
+``schedule`` starts the grace period (capped by the legal deadline) and tells the subject,
+whose status page can cancel it; ``execute`` runs when it is due, from the
+``execute-erasures`` job. A legal hold blocks both, with its reason.
+
+Before anything is erased every source is checked to answer, so a source that is down
+stops the erasure before any source was touched (SPEC §6 keeps one transaction per
+source; this keeps a down source from leaving the subject half-erased). ``erase_subject``
+is idempotent, so a run that crashed after erasing but before recording is simply run
+again.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from dsar.datamap.model import DataMap
+from dsar.datamap.sources import connect
+from dsar.errors import Conflict
+from dsar.extensions import db
+from dsar.fulfilment.discovery import Identifiers
+from dsar.fulfilment.erasure import ErasureOutcome, TableOutcome, erase_subject
+from dsar.keyring import keyring
+from dsar.models import AuditEvent, RightsRequest, Task, for_tenant
+from dsar.services import audit, lifecycle
+from dsar.services.notifications import notify_subject
+
+
+def check_not_held(request: RightsRequest) -> None:
+    """Conflict naming the hold's reason when a legal hold blocks the erasure."""
+    if request.legal_hold:
+        reason = request.legal_hold_reason or "no reason recorded"
+        raise Conflict(f"erasure is blocked by a legal hold: {reason}", details={"legal_hold": reason})
+
+
+def schedule(request: RightsRequest, actor: str, *, now: datetime | None = None) -> RightsRequest:
+    """Start the grace period; the subject is told when, with the link that cancels it."""
+    check_not_held(request)
+    lifecycle.schedule_erasure(request, actor, now=now)
+    notify_subject(request, "erasure_scheduled", erasure_at=request.erasure_at)
+    return request
+
+
+def due(now: datetime, *, tenant_id: int | None = None, held: bool = False) -> list[RightsRequest]:
+    """Scheduled erasures whose time has come: free to run, or (``held``) under a legal hold."""
+    query = sa.select(RightsRequest).where(
+        RightsRequest.status == "scheduled", RightsRequest.erasure_at <= now,
+        RightsRequest.legal_hold.is_(held))
+    if tenant_id is not None:
+        query = query.where(RightsRequest.tenant_id == tenant_id)
+    return list(db.session.execute(query.order_by(RightsRequest.erasure_at, RightsRequest.id)).scalars())
+
+
+def note_held(request: RightsRequest, actor: str) -> None:
+    """Record once per hold that a due erasure waits for it (the job runs every 15 minutes)."""
+    last = db.session.execute(
+        for_tenant(AuditEvent, request.tenant_id)
+        .where(AuditEvent.request_id == request.id, AuditEvent.kind.in_(("legal_hold_on", "erasure_held")))
+        .order_by(AuditEvent.id.desc()).limit(1).with_only_columns(AuditEvent.kind)).scalar()
+    if last != "erasure_held":
+        audit.record(request.tenant_id, "erasure_held", actor, request=request,
+                     reason=f"erasure is blocked by a legal hold: {request.legal_hold_reason}")
+
+
+def execute(request: RightsRequest, datamap: DataMap, identifiers: Identifiers, *, actor: str,
+            now: datetime, dry_run: bool = False) -> ErasureOutcome:
+    """Erase the subject as mapped, then complete the request with the result letter and
+    one Art. 19 task per recipient. With ``dry_run`` only counts: nothing is written.
+
+    Raises SourceUnavailable (nothing erased anywhere) when a source does not answer.
+    """
+    check_not_held(request)
+    if request.status != "scheduled":
+        raise Conflict(f"cannot execute an erasure that is {request.status}", details={"status": request.status})
+    for source in datamap.sources:
+        with connect(source) as connection:
+            connection.execute(sa.select(1))
+    outcome = erase_subject(datamap, identifiers, hash_key=keyring().tenant_hash_key(request.tenant_id),
+                            now=now, dry_run=dry_run)
+    if not dry_run:
+        _record(request, datamap, outcome, actor)
+    return outcome
+
+
+def _record(request: RightsRequest, datamap: DataMap, outcome: ErasureOutcome, actor: str) -> None:
+    recipients = list(dict.fromkeys(name for source in datamap.sources for name in source.recipients))
+    result = {"erasure": {"executed_at": outcome.at.isoformat(), "recipients": recipients,
+                          "tables": [_table_result(t) for t in outcome.tables]}}
+    lifecycle.complete(request, actor, outcome="complied_in_part" if outcome.retained else "complied",
+                       result=result)
+    for recipient in recipients:
+        _recipient_task(request, recipient, actor)
+    notify_subject(request, "erasure_done", result=result_letter(outcome))
+
+
+def _table_result(table: TableOutcome) -> dict:
+    return {"source": table.source, "table": table.table, "action": table.action, "rows": table.rows,
+            "changed": table.changed, "kept": table.kept, "basis": table.basis,
+            "until": table.until.isoformat() if table.until else None, "text": table.describe()}
+
+
+def result_letter(outcome: ErasureOutcome) -> dict:
+    """What the ``erasure_done`` message lists: erased tables in words, retained ones with basis and end."""
+    return {
+        "erased": [t.describe() for t in outcome.tables if t.action != "retain" and t.rows],
+        "retained": [{"what": f"{t.table} ({t.source})", "basis": t.basis, "until": t.until}
+                     for t in outcome.retained],
+    }
+
+
+def _recipient_task(request: RightsRequest, recipient: str, actor: str) -> None:
+    """One Art. 19 task per recipient; never twice for the same request and recipient."""
+    title = f"Tell {recipient} about the erasure of {request.reference} (Art. 19)"
+    exists = db.session.execute(
+        for_tenant(Task, request.tenant_id)
+        .where(Task.request_id == request.id, Task.kind == "notify_recipient", Task.title == title)).first()
+    if exists is None:
+        db.session.add(Task(tenant_id=request.tenant_id, request=request, kind="notify_recipient", title=title))
+        audit.record(request.tenant_id, "task_created", actor, request=request,
+                     payload={"kind": "notify_recipient", "recipient": recipient})
