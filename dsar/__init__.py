@@ -41,6 +41,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     app.register_blueprint(portal_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(downloads_bp)
+    from dsar import dashboard, security_headers
+
+    dashboard.init_app(app)
+    security_headers.init_app(app)
 
     from dsar import api
 

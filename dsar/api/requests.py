@@ -14,19 +14,15 @@ from flask_smorest import Blueprint
 
 from dsar.api.auth import api_actor, token_required
 from dsar.api.schemas import ActionIn, ManualEntryIn, QueueArgs, QueuePageOut, RequestDetailOut, RequestOut
-from dsar.errors import DsarError, NotFound
+from dsar.errors import NotFound
 from dsar.extensions import db
 from dsar.models import RightsRequest, for_tenant, utcnow
 from dsar.services import lifecycle
+from dsar.services.fulfilment import fulfil
 from dsar.services.queue import queue
 
 blp = Blueprint("requests", __name__, description="The tenant's requests: queue, manual entry, actions.")
 SECURITY = [{"bearer": []}]
-
-
-class NotAvailable(DsarError):
-    code = "not_available"
-    status = 501
 
 
 @blp.get("/requests")
@@ -64,16 +60,6 @@ def get_request(reference: str):
     return _own_request(reference)
 
 
-def _fulfil(request: RightsRequest, actor: str, reason: str | None) -> RightsRequest:
-    try:
-        from dsar.services.fulfilment import fulfil
-    except ModuleNotFoundError as exc:
-        if exc.name != "dsar.services.fulfilment":
-            raise
-        raise NotAvailable("fulfilment is not available in this version yet") from None
-    return fulfil(request, actor)
-
-
 #: action -> what it does, given the request, the actor and the reason (None if not given).
 ACTIONS: dict[str, Callable[[RightsRequest, str, str | None], RightsRequest]] = {
     "verify": lambda r, actor, reason: lifecycle.verify(r, actor, reason=reason),
@@ -82,7 +68,7 @@ ACTIONS: dict[str, Callable[[RightsRequest, str, str | None], RightsRequest]] = 
     "pause": lambda r, actor, reason: lifecycle.pause(r, actor, reason),
     "resume": lambda r, actor, reason: lifecycle.resume(r, actor, reason=reason),
     "extend": lambda r, actor, reason: lifecycle.extend(r, actor, reason),
-    "fulfil": _fulfil,
+    "fulfil": lambda r, actor, reason: fulfil(r, actor),
     "cancel": lambda r, actor, reason: lifecycle.cancel(r, actor, reason),
 }
 

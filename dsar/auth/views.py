@@ -1,45 +1,136 @@
+"""Sign-in pages: password, then the second factor (code, or enrolment the first time)."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
-from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from urllib.parse import urlsplit
 
-from dsar.auth import bp
-from dsar.auth.forms import LoginForm
-from dsar.extensions import db, login_manager
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from dsar.auth import bp, lockout, two_factor
+from dsar.auth import session as staff_session
+from dsar.auth.forms import CodeForm, LoginForm
+from dsar.extensions import db, limiter, login_manager
 from dsar.models import User
-from dsar.services.staff import password_matches
 
 login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see that page."
+
+#: Per client address, on top of the per-account lockout (which an attacker spreading
+#: guesses over many accounts would not trip).
+SIGN_IN_LIMIT = "20 per minute; 200 per hour"
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never an address elsewhere (open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _after_sign_in():
+    return redirect(_safe_next(session.pop("next", None)) or url_for("dashboard.queue"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
 def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("dashboard.queue"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.execute(select(User).where(User.email == form.email.data.strip().lower())).scalar_one_or_none()
-        if user is not None and user.active and password_matches(user, form.password.data):
-            login_user(user)
-            return redirect(url_for("auth.signed_in"))
-        # The same answer for an unknown address and a wrong password.
-        form.password.errors.append("E-mail or password is not right.")
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 400
+        user = lockout.check_password(form.email.data, form.password.data)
+        if user is not None:
+            next_url = _safe_next(request.args.get("next"))
+            if user.totp_enabled:
+                staff_session.begin_pending(user, "code")
+            elif two_factor.required_for(user):
+                staff_session.begin_pending(user, "enrol")
+            else:
+                lockout.record_success(user)
+                staff_session.start(user, second_factor=False)
+                session["next"] = next_url
+                return _after_sign_in()
+            session["next"] = next_url
+            return redirect(url_for("auth.code" if user.totp_enabled else "auth.two_factor"))
+        # The same answer for an unknown address, a wrong password and a locked account.
+        form.password.errors.append(lockout.GENERIC_FAILURE)
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
+def code():
+    user = staff_session.pending_user()
+    if user is None or session.get("pending_step") != "code":
+        flash("Please sign in again.")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if lockout.is_locked(user):
+            return _locked_out()
+        if two_factor.code_matches(two_factor.secret_of(user) or "", form.code.data):
+            next_url = session.get("next")
+            lockout.record_success(user)
+            staff_session.start(user, second_factor=True)
+            session["next"] = next_url
+            return _after_sign_in()
+        lockout.record_failure(user)
+        db.session.commit()
+        if lockout.is_locked(user):
+            return _locked_out()
+        form.code.errors.append("That code is not right. Check your app shows the account for this site.")
+    return render_template("auth/code.html", form=form), 400 if form.errors else 200
+
+
+def _locked_out():
+    staff_session.end()
+    flash("Too many wrong codes: the account is locked for 15 minutes.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"], endpoint="two_factor")
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
+def two_factor_page():
+    """Enrolment: first sign-in of an admin or DPO (pending), or any signed-in user."""
+    pending = staff_session.pending_user() if session.get("pending_step") == "enrol" else None
+    user = pending or (current_user if current_user.is_authenticated else None)
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if user.totp_enabled:
+        if pending is not None:
+            abort(409)
+        return render_template("auth/two_factor_on.html")
+    secret = two_factor.start_enrolment(user)
+    form = CodeForm()
+    if form.validate_on_submit():
+        if two_factor.confirm_enrolment(user, form.code.data):
+            next_url = session.get("next")
+            lockout.record_success(user)
+            staff_session.start(user, second_factor=True)
+            session["next"] = next_url
+            flash("Two-factor sign-in is on. You will be asked for a code each time you sign in.")
+            return _after_sign_in()
+        form.code.errors.append("That code is not right. Scan the QR code again or type the key, then "
+                                "enter the code your app shows now.")
+    uri = two_factor.provisioning_uri(user, secret)
+    return render_template("auth/two_factor.html", form=form, secret=secret, qr=two_factor.qr_svg(uri),
+                           required=two_factor.required_for(user)), 400 if form.errors else 200
 
 
 @bp.get("/staff")
 def signed_in():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
-    return render_template("auth/signed_in.html")
+    return redirect(url_for("dashboard.queue"))
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    staff_session.end()
     flash("You are signed out.")
     return redirect(url_for("auth.login"))

@@ -269,10 +269,13 @@ def act_raw(client, auth, reference, data):
     return client.post(f"{URL}/{reference}/verify", data=data, content_type="application/json", headers=auth)
 
 
-def test_fulfil_answers_501_until_fulfilment_exists(client, auth):
-    reference = enter(client, auth)["reference"]
-    response = act(client, auth, reference, "fulfil")
-    assert response.status_code == 501 and response.json["error"]["code"] == "not_available"
+def test_fulfil_does_what_the_request_asks(client, auth):
+    reference = enter(client, auth, type="objection")["reference"]
+    refused = act(client, auth, reference, "fulfil")
+    assert refused.status_code == 409 and "unverified" in refused.json["error"]["message"]
+    act(client, auth, reference, "verify", "ID seen")
+    body = act(client, auth, reference, "fulfil").json
+    assert (body["status"], body["outcome"]) == ("completed", "complied")
 
 
 # --- tokens ------------------------------------------------------------------------------------------

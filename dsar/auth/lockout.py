@@ -1,0 +1,63 @@
+"""Password checks with a lockout stored on the user (5 failures: locked 15 minutes).
+
+Every failure reads the same to the person typing — unknown address, wrong password,
+deactivated or locked account — so the form never tells whether an address is staff.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from dsar.extensions import db
+from dsar.models import User, utcnow
+from dsar.services.staff import password_matches
+
+MAX_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+GENERIC_FAILURE = ("E-mail or password is not right. After 5 failed attempts an account is "
+                   "locked for 15 minutes.")
+
+# A hash to verify against when the address is unknown, so both cases take as long.
+_DECOY_HASH = PasswordHasher().hash("decoy password for unknown addresses")
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def record_failure(user: User) -> None:
+    """Count one failed attempt (password or code); lock the account at the limit."""
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= MAX_FAILURES:
+        user.locked_until = utcnow() + LOCK_FOR
+        user.failed_logins = 0
+
+
+def record_success(user: User) -> None:
+    user.failed_logins, user.locked_until = 0, None
+
+
+def check_password(email: str, password: str) -> User | None:
+    """The user these credentials open, or None (and the failure counted) — one answer for all."""
+    email = (email or "").strip().lower()
+    user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if user is None:
+        _spend_time_like_a_check(password)
+        return None
+    if is_locked(user) or not user.active:
+        _spend_time_like_a_check(password)
+        return None
+    if not password_matches(user, password):
+        record_failure(user)
+        db.session.commit()
+        return None
+    return user
+
+
+def _spend_time_like_a_check(password: str) -> None:
+    try:
+        PasswordHasher().verify(_DECOY_HASH, password)
+    except Exception:  # noqa: BLE001 - the outcome is irrelevant, only the time spent
+        pass

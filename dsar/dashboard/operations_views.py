@@ -1,0 +1,95 @@
+"""Operations: the outbox, job runs, tenant settings and the data map check."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from dsar.dashboard import bp
+from dsar.dashboard.access import actor, requires
+from dsar.dashboard import optional, tenant_config
+from dsar.dashboard.forms import settings_form_class
+from dsar.errors import DsarError
+from dsar.extensions import db
+from dsar.keyring import keyring
+from dsar.models import JobRun, OutboxMessage, for_tenant
+from dsar.services.datamaps import datamap_file
+from dsar.services.tenants import configuration_warnings
+
+PER_PAGE = 50
+
+
+@bp.get("/outbox")
+def outbox():
+    status = request.args.get("status") or None
+    query = for_tenant(OutboxMessage, g.tenant.id).order_by(OutboxMessage.id.desc()).limit(PER_PAGE)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    rows = db.session.execute(query).scalars().all()
+    ring = keyring()
+    return render_template("dashboard/outbox.html", messages=[(m, ring.decrypt_text(m.to_enc)) for m in rows],
+                           status=status, statuses=("pending", "sent", "failed", "kept"))
+
+
+@bp.get("/jobs")
+def jobs():
+    registry, runner = optional.module("dsar.jobs.registry"), optional.module("dsar.jobs.runner", "run_job")
+    runs = db.session.execute(
+        for_tenant(JobRun, g.tenant.id).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(PER_PAGE)
+    ).scalars().all()
+    return render_template("dashboard/jobs.html", jobs=registry.all_jobs() if registry else {},
+                           runs=runs, can_run=runner is not None)
+
+
+@bp.post("/jobs/<name>/run")
+@requires("run_jobs")
+def job_run(name: str):
+    registry, runner = optional.module("dsar.jobs.registry"), optional.module("dsar.jobs.runner", "run_job")
+    if registry is None or name not in registry.all_jobs():
+        abort(404)
+    if runner is None:
+        flash("Running jobs from the dashboard arrives with the job runner.", "error")
+        return redirect(url_for("dashboard.jobs"), code=303)
+    dry_run = request.form.get("dry_run") == "1"
+    try:
+        run = runner.run_job(name, tenant_id=g.tenant.id, dry_run=dry_run, trigger="dashboard")
+        db.session.commit()
+        flash(f"{name}{' (dry run)' if dry_run else ''}: {getattr(run, 'status', 'done')}.")
+    except DsarError as exc:
+        db.session.rollback()
+        flash(f"{name}: {exc.message}", "error")
+    return redirect(url_for("dashboard.jobs"), code=303)
+
+
+@bp.get("/settings")
+def settings():
+    form = settings_form_class()(data=tenant_config.current_values(g.tenant))
+    return _settings_page(form)
+
+
+@bp.post("/settings")
+@requires("manage")
+def settings_save():
+    form = settings_form_class()()
+    if form.validate():
+        try:
+            changed = tenant_config.update(g.tenant, form.data, actor())
+            db.session.commit()
+            flash(f"Settings saved ({', '.join(changed)})." if changed else "Nothing changed.")
+            return redirect(url_for("dashboard.settings"), code=303)
+        except DsarError as exc:
+            db.session.rollback()
+            target = getattr(form, (exc.details or {}).get("field", ""), None)
+            (target.errors if target is not None else form.form_errors).append(exc.message)
+    return _settings_page(form)
+
+
+def _settings_page(form):
+    return render_template("dashboard/settings.html", form=form, warnings=configuration_warnings(g.tenant),
+                           datamap=g.tenant.datamap_path), 400 if form.errors else 200
+
+
+@bp.get("/datamap")
+def datamap():
+    path, online = datamap_file(g.tenant), request.args.get("online") == "1"
+    checker = optional.module("dsar.datamap.check", "check_datamap")
+    report = checker.check_datamap(path, offline=not online) if path and checker else None
+    return render_template("dashboard/datamap.html", path=path, report=report, online=online,
+                           checker_ready=checker is not None)

@@ -1,0 +1,125 @@
+"""A request's page, its action forms, its tasks, and manual entry of a request."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from dsar.dashboard import bp, optional, request_page
+from dsar.dashboard.access import actor, can, request_by_reference, requires, tenant_row
+from dsar.dashboard.forms import ManualRequestForm
+from dsar.dashboard.request_actions import ACTIONS, COMPLETE_OUTCOMES, DENIAL_TEMPLATES, available
+from dsar.dashboard.staff_admin import list_staff
+from dsar.dashboard.tasks import mark_done
+from dsar.errors import Conflict, DsarError
+from dsar.extensions import db
+from dsar.models import Export, Task, utcnow
+from dsar.services import audit, lifecycle
+
+
+@bp.get("/requests/<reference>")
+def request_detail(reference: str):
+    found = request_by_reference(reference)
+    return render_template(
+        "dashboard/request.html", page=request_page.build(found), actions=available(found),
+        ACTIONS=ACTIONS, denial_templates=DENIAL_TEMPLATES, outcomes=COMPLETE_OUTCOMES,
+        staff=list_staff(g.tenant.id))
+
+
+@bp.post("/requests/<reference>/actions/<name>")
+@requires("work")
+def request_action(reference: str, name: str):
+    found = request_by_reference(reference)
+    action = ACTIONS.get(name)
+    if action is None:
+        abort(404)
+    if not can(action.permission):
+        abort(403)
+    try:
+        if action.states is not None and found.status not in action.states:
+            raise Conflict(f"cannot {action.label.lower()} a request that is {found.status.replace('_', ' ')}",
+                           details={"field": "action"})
+        action.run(found, request.form, actor())
+        db.session.commit()
+        flash(action.done)
+    except DsarError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    return redirect(url_for("dashboard.request_detail", reference=found.reference), code=303)
+
+
+def _flash_error(exc: DsarError) -> None:
+    field = (exc.details or {}).get("field")
+    flash(f"{field.replace('_', ' ').capitalize()}: {exc.message}" if field else exc.message, "error")
+
+
+@bp.post("/requests/<reference>/tasks/<int:task_id>/done")
+@requires("work")
+def task_done(reference: str, task_id: int):
+    found = request_by_reference(reference)
+    task = tenant_row(Task, task_id)
+    if task.request_id != found.id:
+        abort(404)
+    try:
+        mark_done(task, current_user, request.form.get("note", ""))
+        db.session.commit()
+        flash("Task done.")
+    except DsarError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    return redirect(url_for("dashboard.request_detail", reference=found.reference, _anchor="tasks"), code=303)
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@requires("work")
+def request_new():
+    """A request received by post, phone or e-mail: the clock starts on the date received."""
+    form = ManualRequestForm(regime=g.tenant.regime)
+    if request.method == "GET" and not form.received_on.data:
+        form.received_on.data = utcnow().date()
+    if form.validate_on_submit():
+        try:
+            created = lifecycle.enter_request(
+                g.tenant, type=form.type.data, regime=form.regime.data, channel=form.channel.data,
+                received_at=_received_at(form.received_on.data), actor=actor(),
+                verified=form.verified.data, verification_reason=form.verification_reason.data.strip() or None,
+                subject=lifecycle.Subject(**{name: getattr(form, name).data.strip() or None for name in SUBJECT_FIELDS}))
+            db.session.commit()
+            flash(f"Request {created.reference} recorded; its clock started on {created.received_at:%d %b %Y}.")
+            return redirect(url_for("dashboard.request_detail", reference=created.reference), code=303)
+        except DsarError as exc:
+            db.session.rollback()
+            target = getattr(form, _form_field(exc), None)
+            (target.errors if target is not None else form.form_errors).append(exc.message)
+    return render_template("dashboard/request_new.html", form=form), 400 if form.errors else 200
+
+
+SUBJECT_FIELDS = ("email", "name", "phone", "customer_id", "details")
+
+
+def _form_field(exc: DsarError) -> str:
+    field = (exc.details or {}).get("field", "")
+    return {"received_at": "received_on", "subject": "email"}.get(field, field)
+
+
+def _received_at(day) -> datetime:
+    """Today: now. An earlier day: its start (the deadline counts whole days from it)."""
+    now = utcnow()
+    return now if day == now.date() else datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+
+
+@bp.get("/requests/<reference>/exports/<int:export_id>")
+def export_download(reference: str, export_id: int):
+    """Staff download of a request's export (does not use up the subject's downloads)."""
+    found = request_by_reference(reference)
+    export = tenant_row(Export, export_id)
+    if export.request_id != found.id or export.deleted_at is not None:
+        abort(404)
+    service = optional.module("dsar.services.fulfilment", "export_chunks")
+    if service is None:
+        abort(404)
+    audit.record(g.tenant.id, "export_downloaded", actor(), request=found, payload={"export_id": export.id})
+    db.session.commit()
+    return Response(service.export_chunks(export), mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})

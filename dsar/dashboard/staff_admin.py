@@ -1,0 +1,70 @@
+"""The people of a tenant: who they are, their role, and what an administrator can do for them.
+
+Accounts are created through ``dsar.services.staff.create_user`` (the CLI uses it too);
+here are the tenant-scoped views and fixes: remove from the tenant, reset a lost second
+factor, lift a lockout. Each is recorded in the tenant's audit trail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from dsar.auth import two_factor
+from dsar.auth.lockout import is_locked
+from dsar.errors import Conflict, NotFound
+from dsar.extensions import db
+from dsar.models import Membership, User
+from dsar.services import audit
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user: User
+    role: str
+
+    @property
+    def locked(self) -> bool:
+        return is_locked(self.user)
+
+
+def list_staff(tenant_id: int) -> list[StaffMember]:
+    rows = db.session.execute(
+        select(User, Membership.role).join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == tenant_id).order_by(User.name, User.id)
+    ).all()
+    return [StaffMember(user, role) for user, role in rows]
+
+
+def member(tenant_id: int, user_id: int) -> tuple[User, Membership]:
+    """A user of this tenant, or NotFound: users of other tenants are invisible."""
+    row = db.session.execute(
+        select(User, Membership).join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == tenant_id, User.id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("no such user in this organisation")
+    return row[0], row[1]
+
+
+def remove(tenant_id: int, user_id: int, actor_id: int) -> User:
+    if user_id == actor_id:
+        raise Conflict("you cannot remove yourself; ask another administrator", details={"field": "user"})
+    user, membership = member(tenant_id, user_id)
+    db.session.delete(membership)
+    audit.record(tenant_id, "staff_removed", f"user:{actor_id}", payload={"user_id": user.id})
+    return user
+
+
+def reset_two_factor(tenant_id: int, user_id: int, actor_id: int) -> User:
+    user, _ = member(tenant_id, user_id)
+    two_factor.reset(user)
+    audit.record(tenant_id, "staff_two_factor_reset", f"user:{actor_id}", payload={"user_id": user.id})
+    return user
+
+
+def unlock(tenant_id: int, user_id: int, actor_id: int) -> User:
+    user, _ = member(tenant_id, user_id)
+    user.locked_until, user.failed_logins = None, 0
+    audit.record(tenant_id, "staff_unlocked", f"user:{actor_id}", payload={"user_id": user.id})
+    return user

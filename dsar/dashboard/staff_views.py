@@ -1,0 +1,111 @@
+"""The organisation's people and API tokens."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, url_for
+from flask_login import current_user
+
+from dsar.dashboard import bp, staff_admin
+from dsar.dashboard.access import actor, requires
+from dsar.dashboard.forms import StaffForm, TokenForm
+from dsar.errors import DsarError
+from dsar.extensions import db
+from dsar.models import ApiToken, for_tenant
+from dsar.services.staff import create_token, create_user, revoke_token
+
+
+@bp.get("/users")
+def users():
+    return _users_page(StaffForm())
+
+
+def _users_page(form: StaffForm):
+    return render_template("dashboard/users.html", staff=staff_admin.list_staff(g.tenant.id), form=form,
+                           me=current_user.id), 400 if form.errors else 200
+
+
+@bp.post("/users")
+@requires("manage")
+def user_create():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.email.data, form.name.data, form.password.data or "", g.tenant,
+                               form.role.data, actor=actor())
+            db.session.commit()
+            flash(f"{user.name} is now {form.role.data} of {g.tenant.name}."
+                  + (" Give them their initial password by a separate channel; an admin or DPO "
+                     "sets up two-factor sign-in at first sign-in." if form.password.data else ""))
+            return redirect(url_for("dashboard.users"), code=303)
+        except DsarError as exc:
+            db.session.rollback()
+            target = getattr(form, (exc.details or {}).get("field", ""), None)
+            (target.errors if target is not None else form.form_errors).append(exc.message)
+    return _users_page(form)
+
+
+def _user_change(change, done: str, user_id: int):
+    staff_admin.member(g.tenant.id, user_id)  # NotFound (404) for anyone outside this tenant
+    try:
+        user = change(g.tenant.id, user_id, current_user.id)
+        db.session.commit()
+        flash(done.format(name=user.name))
+    except DsarError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("dashboard.users"), code=303)
+
+
+@bp.post("/users/<int:user_id>/remove")
+@requires("manage")
+def user_remove(user_id: int):
+    return _user_change(staff_admin.remove, "{name} no longer has access to this organisation.", user_id)
+
+
+@bp.post("/users/<int:user_id>/reset-two-factor")
+@requires("manage")
+def user_reset_two_factor(user_id: int):
+    return _user_change(staff_admin.reset_two_factor,
+                        "{name} sets up two-factor sign-in again at their next sign-in.", user_id)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@requires("manage")
+def user_unlock(user_id: int):
+    return _user_change(staff_admin.unlock, "{name} can sign in again.", user_id)
+
+
+@bp.get("/tokens")
+def tokens():
+    return _tokens_page(TokenForm())
+
+
+def _tokens_page(form: TokenForm, secret: str | None = None):
+    rows = db.session.execute(for_tenant(ApiToken, g.tenant.id).order_by(ApiToken.id.desc())).scalars().all()
+    return render_template("dashboard/tokens.html", tokens=rows, form=form, secret=secret), \
+        400 if form.errors else 200
+
+
+@bp.post("/tokens")
+@requires("manage")
+def token_create():
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            issued = create_token(g.tenant, form.name.data, actor=actor())
+            db.session.commit()
+        except DsarError as exc:
+            db.session.rollback()
+            form.name.errors.append(exc.message)
+            return _tokens_page(form)
+        # Shown on this answer only (never stored, never put in a redirect or flash cookie).
+        return _tokens_page(TokenForm(formdata=None), secret=issued.secret)
+    return _tokens_page(form)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@requires("manage")
+def token_revoke(token_id: int):
+    token = revoke_token(g.tenant, token_id, actor=actor())  # NotFound for another tenant's token
+    db.session.commit()
+    flash(f"Token {token.name} revoked: it no longer opens the API.")
+    return redirect(url_for("dashboard.tokens"), code=303)
