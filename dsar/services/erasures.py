@@ -4,24 +4,22 @@
 whose status page can cancel it; ``execute`` runs when it is due, from the
 ``execute-erasures`` job. A legal hold blocks both, with its reason.
 
-Before anything is erased every source is checked to answer, so a source that is down
-stops the erasure before any source was touched (SPEC §6 keeps one transaction per
-source; this keeps a down source from leaving the subject half-erased). ``erase_subject``
-is idempotent, so a run that crashed after erasing but before recording is simply run
-again.
+Before anything is erased, a dry run reaches every source, so a source that is down stops
+the erasure before any source was touched (SPEC §6 keeps one transaction per source; this
+keeps a down source from leaving the subject half-erased). ``erase_subject`` is
+idempotent, so a run that crashed after erasing but before recording is simply run again.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from dsar.datamap.model import DataMap
-from dsar.datamap.sources import connect
 from dsar.errors import Conflict
 from dsar.extensions import db
 from dsar.fulfilment.discovery import Identifiers
-from dsar.fulfilment.erasure import ErasureOutcome, TableOutcome, erase_subject
+from dsar.fulfilment.erasure import TableOutcome, erase_subject
 from dsar.keyring import keyring
 from dsar.models import AuditEvent, RightsRequest, Task, for_tenant
 from dsar.services import audit, lifecycle
@@ -65,34 +63,53 @@ def note_held(request: RightsRequest, actor: str) -> None:
 
 
 def execute(request: RightsRequest, datamap: DataMap, identifiers: Identifiers, *, actor: str,
-            now: datetime, dry_run: bool = False) -> ErasureOutcome:
+            now: datetime, dry_run: bool = False) -> list[dict]:
     """Erase the subject as mapped, then complete the request with the result letter and
-    one Art. 19 task per recipient. With ``dry_run`` only counts: nothing is written.
+    one Art. 19 task per recipient; return the result per table. With ``dry_run`` only
+    counts: nothing is written.
 
-    Raises SourceUnavailable (nothing erased anywhere) when a source does not answer.
+    A dry run over every source comes first: it is the plan, committed on the request
+    before anything is erased, so a run that crashes mid-way still writes a true letter
+    when it is run again (by then, erased rows can no longer be counted). It also
+    reaches every source, so a source that is down (SourceUnavailable) stops the erasure
+    before any source was touched.
     """
     check_not_held(request)
     if request.status != "scheduled":
         raise Conflict(f"cannot execute an erasure that is {request.status}", details={"status": request.status})
-    for source in datamap.sources:
-        with connect(source) as connection:
-            connection.execute(sa.select(1))
-    outcome = erase_subject(datamap, identifiers, hash_key=keyring().tenant_hash_key(request.tenant_id),
-                            now=now, dry_run=dry_run)
-    if not dry_run:
-        _record(request, datamap, outcome, actor)
-    return outcome
+    key = keyring().tenant_hash_key(request.tenant_id)
+    dry = erase_subject(datamap, identifiers, hash_key=key, now=now, dry_run=True)
+    plan = [_table_result(t) for t in dry.tables]
+    if dry_run:
+        return plan
+    plan = _merged((request.result or {}).get("erasure_plan", []), plan)
+    request.result = {"erasure_plan": plan}
+    db.session.commit()
+    done = erase_subject(datamap, identifiers, hash_key=key, now=now)
+    tables = _merged(plan, [_table_result(t) for t in done.tables])
+    _record(request, datamap, tables, done.at, actor)
+    return tables
 
 
-def _record(request: RightsRequest, datamap: DataMap, outcome: ErasureOutcome, actor: str) -> None:
+def _merged(earlier: list[dict], later: list[dict]) -> list[dict]:
+    """Per table, whichever attempt found more rows (a re-run finds what is left)."""
+    best = {(t["source"], t["table"]): t for t in earlier}
+    for table in later:
+        key = (table["source"], table["table"])
+        if key not in best or table["rows"] >= best[key]["rows"]:
+            best[key] = table
+    return list(best.values())
+
+
+def _record(request: RightsRequest, datamap: DataMap, tables: list[dict], at: datetime, actor: str) -> None:
     recipients = list(dict.fromkeys(name for source in datamap.sources for name in source.recipients))
-    result = {"erasure": {"executed_at": outcome.at.isoformat(), "recipients": recipients,
-                          "tables": [_table_result(t) for t in outcome.tables]}}
-    lifecycle.complete(request, actor, outcome="complied_in_part" if outcome.retained else "complied",
-                       result=result)
+    letter = result_letter(tables)
+    lifecycle.complete(request, actor, outcome="complied_in_part" if letter["retained"] else "complied",
+                       result={"erasure": {"executed_at": at.isoformat(), "recipients": recipients,
+                                           "tables": tables}})
     for recipient in recipients:
         _recipient_task(request, recipient, actor)
-    notify_subject(request, "erasure_done", result=result_letter(outcome))
+    notify_subject(request, "erasure_done", result=letter)
 
 
 def _table_result(table: TableOutcome) -> dict:
@@ -101,12 +118,13 @@ def _table_result(table: TableOutcome) -> dict:
             "until": table.until.isoformat() if table.until else None, "text": table.describe()}
 
 
-def result_letter(outcome: ErasureOutcome) -> dict:
+def result_letter(tables: list[dict]) -> dict:
     """What the ``erasure_done`` message lists: erased tables in words, retained ones with basis and end."""
     return {
-        "erased": [t.describe() for t in outcome.tables if t.action != "retain" and t.rows],
-        "retained": [{"what": f"{t.table} ({t.source})", "basis": t.basis, "until": t.until}
-                     for t in outcome.retained],
+        "erased": [t["text"] for t in tables if t["action"] != "retain" and t["rows"]],
+        "retained": [{"what": f"{t['table']} ({t['source']})", "basis": t["basis"],
+                      "until": date.fromisoformat(t["until"]) if t["until"] else None}
+                     for t in tables if t["action"] == "retain" and t["rows"]],
     }
 
 

@@ -140,7 +140,8 @@ def fulfil(request: RightsRequest, actor: str) -> RightsRequest:
         lifecycle.approve(request, actor)
     elif request.status != "in_progress":
         raise Conflict(f"cannot fulfil a request that is {request.status.replace('_', ' ')} "
-                       "(only when verified or in progress)", details={"status": request.status, "action": "fulfil"})
+                       "(only when verified or in progress)",
+                       details={"status": request.status, "action": "fulfil"})
     db.session.commit()
     try:
         STEPS[request.type](request, actor)
@@ -205,9 +206,9 @@ def execute_erasures(ctx: JobContext) -> None:
     for done, request in enumerate(due):
         ctx.progress("erasures", done, len(due))
         try:
-            outcome = erasures.execute(request, required_datamap(lifecycle.tenant_of(request)),
-                                       identifiers_of(request), actor=ERASURE_JOB, now=ctx.now,
-                                       dry_run=ctx.dry_run)
+            tables = erasures.execute(request, required_datamap(lifecycle.tenant_of(request)),
+                                      identifiers_of(request), actor=ERASURE_JOB, now=ctx.now,
+                                      dry_run=ctx.dry_run)
         except (*OPERATIONAL, Conflict) as error:
             db.session.rollback()
             ctx.errors.append(f"{request.reference}: {error.message}")
@@ -215,8 +216,8 @@ def execute_erasures(ctx: JobContext) -> None:
                 record_failure(request, ERASURE_JOB, "erasure", error)
                 db.session.commit()
             continue
-        for table in outcome.tables:  # rows deleted / anonymized (would be, in a dry run) / kept
-            ctx.count(table.action, table.rows if table.action == "retain" else table.changed)
+        for table in tables:  # rows deleted / anonymized (would be, in a dry run) / kept
+            ctx.count(table["action"], table["rows"] if table["action"] == "retain" else table["changed"])
         ctx.count("requests", 1)
         if not ctx.dry_run:
             db.session.commit()
