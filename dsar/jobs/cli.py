@@ -85,7 +85,7 @@ class _LiveLine:
     """One line on stderr, rewritten as batches complete (only on a terminal)."""
 
     def __init__(self):
-        self.stream = click.get_text_stream("stderr")
+        self.stream = sys.stderr
         self.live = self.stream.isatty()
         self.width = 0
 

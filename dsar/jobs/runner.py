@@ -99,8 +99,9 @@ def run_job(name: str, *, tenant_id: int | None = None, dry_run: bool = False, t
         except Exception as error:  # a job's failure becomes a failed run, never a crash
             db.session.rollback()
             ctx.errors.append(describe_error(error))
-            log.error("job %s (run %s) failed: %s\n%s", name, run.id, describe_error(error),
-                      "".join(traceback.format_tb(error.__traceback__)))
+            trace = "" if isinstance(error, (DsarError, JobInterrupted)) else \
+                "\n" + "".join(traceback.format_tb(error.__traceback__))
+            log.error("job %s (run %s) failed: %s%s", name, run.id, describe_error(error), trace)
         return _finish(run, ctx)
     finally:
         leases.release(lease)
@@ -146,7 +147,6 @@ class _Progress:
         self.renewed = time.monotonic()
 
     def __call__(self, label: str, done: int, total: int | None) -> None:
-        check_stop()
         if time.monotonic() - self.renewed > RENEW_EVERY_SECONDS:
             self.renewed = time.monotonic()
             try:
@@ -155,3 +155,4 @@ class _Progress:
                 log.warning("could not renew the lease %s", self.lease)
         if self.inner is not None:
             self.inner(label, done, total)
+        check_stop()

@@ -18,9 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -30,6 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from dsar.errors import ConfigurationError, Conflict
+from dsar.extensions import db
 from dsar.jobs import leases
 from dsar.jobs.registry import all_jobs
 from dsar.jobs.runner import request_stop, run_job
@@ -96,21 +100,30 @@ def next_run(schedule: dict[str, Any], now: datetime | None = None) -> datetime 
     return make_trigger(schedule).get_next_fire_time(None, now or utcnow())
 
 
-def run_scheduled(app: Flask, name: str, slot: datetime) -> JobRun | None:
+def run_scheduled(app: Flask, name: str, slot: datetime, *, poll_seconds: float = 5.0) -> JobRun | None:
     """Run job ``name`` for scheduled ``slot`` unless another process already has.
 
-    Returns the run, or None when the slot was claimed elsewhere (or the job is running).
+    The process that claims the slot runs it; should the previous slot's run still be
+    going elsewhere, it waits for it (up to the misfire grace) rather than lose the slot.
+    Returns the run, or None when the slot was claimed elsewhere or could not start.
     """
     with app.app_context():
         if not leases.claim_once(f"slot:{name}:{slot.isoformat()}", max(slot, utcnow()) + CLAIM_KEPT):
             log.info("job %s: slot %s already taken by another process", name, slot.isoformat())
             return None
         leases.forget_expired(f"slot:{name}:")
-        try:
-            return run_job(name, trigger="scheduler")
-        except Conflict as error:
-            log.warning("job %s: slot %s skipped: %s", name, slot.isoformat(), error.message)
-            return None
+        give_up = time.monotonic() + MISFIRE_GRACE.total_seconds()
+        while True:
+            try:
+                run = run_job(name, trigger="scheduler")
+                db.session.refresh(run)
+                db.session.expunge(run)  # stays readable after this app context ends
+                return run
+            except Conflict as error:
+                if time.monotonic() > give_up:
+                    log.warning("job %s: slot %s skipped: %s", name, slot.isoformat(), error.message)
+                    return None
+            time.sleep(poll_seconds)
 
 
 def _fire(app: Flask, name: str, trigger: BaseTrigger) -> None:
@@ -138,15 +151,21 @@ def start_background_scheduler(app: Flask) -> BackgroundScheduler:
 def run_worker(app: Flask, announce=print) -> None:
     """``dsar worker``: run the schedule in the foreground until SIGTERM or SIGINT."""
     scheduler = build_scheduler(app, BlockingScheduler())
+    names = ", ".join(job.id for job in scheduler.get_jobs())
+
+    def started(event) -> None:
+        announce(f"dsar worker: started with {len(scheduler.get_jobs())} scheduled jobs ({names})")
 
     def stop(signum, frame) -> None:
         announce(f"dsar worker: {signal.Signals(signum).name} received, stopping after the current batch")
         request_stop()
-        scheduler.shutdown(wait=False)
+        try:
+            scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass
 
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    names = ", ".join(job.id for job in scheduler.get_jobs())
-    announce(f"dsar worker: started with {len(scheduler.get_jobs())} scheduled jobs ({names})")
     scheduler.start()
     announce("dsar worker: stopped")
