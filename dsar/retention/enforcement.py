@@ -262,7 +262,9 @@ class _Batches:
         last = None
         while True:
             try:
-                window = self._window(changes, last)
+                # Windows over every expired row, not only those that would change: the
+                # rewrite is then computed by the UPDATE alone, not by the window query too.
+                window = self._window(condition, last)
                 if window is None:
                     break
                 in_range, found, upper = window
