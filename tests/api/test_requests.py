@@ -74,7 +74,7 @@ def test_naive_datetime_is_utc(client, auth):
     ({"received_at": "yesterday"}, "received_at"),
     ({"received_at": "2025-02-30"}, "received_at"),
     ({"received_at": 20250131}, "received_at"),
-    ({"received_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()}, "received_at"),
+    ({"received_at": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}, "received_at"),
     ({"received_at": (date.today() + timedelta(days=2)).isoformat()}, "received_at"),
     ({"received_at": None}, "received_at"),
     ({"type": "delete_everything"}, "type"),
