@@ -23,6 +23,8 @@ from dsar.services.queue import queue
 
 blp = Blueprint("requests", __name__, description="The tenant's requests: queue, manual entry, actions.")
 SECURITY = [{"bearer": []}]
+UNAUTHORIZED = "no bearer token, or an unknown or revoked one"
+NOT_FOUND = "no request with this reference in the token's tenant"
 
 
 @blp.get("/requests")
@@ -30,6 +32,8 @@ SECURITY = [{"bearer": []}]
 @blp.doc(security=SECURITY)
 @blp.arguments(QueueArgs, location="query", as_kwargs=True)
 @blp.response(200, QueuePageOut)
+@blp.alt_response(401, description=UNAUTHORIZED)
+@blp.alt_response(422, description="a filter value is wrong; `details.query` names it")
 def list_requests(**filters):
     """The token's tenant's queue, earliest target date first, one page at a time."""
     return queue(g.tenant.id, today=utcnow().date(), **filters)
@@ -40,6 +44,8 @@ def list_requests(**filters):
 @blp.doc(security=SECURITY)
 @blp.arguments(ManualEntryIn)
 @blp.response(201, RequestOut)
+@blp.alt_response(401, description=UNAUTHORIZED)
+@blp.alt_response(422, description="a field is wrong; `details.json` names it")
 def enter_request(entry):
     """Record a request received by e-mail, post, phone or in person; the clock starts at ``received_at``."""
     with _unit_of_work():
@@ -55,6 +61,8 @@ def enter_request(entry):
 @token_required
 @blp.doc(security=SECURITY)
 @blp.response(200, RequestDetailOut)
+@blp.alt_response(401, description=UNAUTHORIZED)
+@blp.alt_response(404, description=NOT_FOUND)
 def get_request(reference: str):
     """One request with the subject's identifiers and its audit events."""
     return _own_request(reference)
@@ -79,6 +87,10 @@ ACTIONS: dict[str, Callable[[RightsRequest, str, str | None], RightsRequest]] = 
          '`{"reason": ...}` for verify, deny, pause, extend and cancel.')
 @blp.arguments(ActionIn)
 @blp.response(200, RequestOut)
+@blp.alt_response(401, description=UNAUTHORIZED)
+@blp.alt_response(404, description=NOT_FOUND + ", or no such action")
+@blp.alt_response(409, description="not allowed in the request's state or under its regime; the message says why")
+@blp.alt_response(422, description="a reason is needed (`details.field` is `reason`)")
 def request_action(body, reference: str, action: str):
     """Move the request on: 422 names a missing field, 409 says why the action is not allowed now."""
     if action not in ACTIONS:

@@ -334,3 +334,4 @@ def test_openapi_describes_the_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert {"/api/v1/requests", "/api/v1/requests/{reference}", "/api/v1/requests/{reference}/{action}"} <= set(paths)
     assert paths["/api/v1/requests"]["get"]["security"] == [{"bearer": []}]
+    assert {"200", "401", "404", "409", "422"} <= set(paths["/api/v1/requests/{reference}/{action}"]["post"]["responses"])
