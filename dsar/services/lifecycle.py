@@ -69,6 +69,9 @@ def create_request(tenant: Tenant, *, type: str, subject: Subject, regime: str |
     _check_choice("type", type, REQUEST_TYPES)
     _check_choice("regime", regime or tenant.regime, REGIME_CODES)
     _check_choice("channel", channel, CHANNELS)
+    if (regime or tenant.regime) == POLICY and not tenant.policy_days:
+        raise ValidationError("regime 'policy' needs the tenant's policy days, and this tenant has none",
+                              details={"field": "regime"})
     if not any((subject.email, subject.name, subject.phone, subject.customer_id)):
         raise ValidationError("the subject needs an e-mail, a name, a phone or a customer id",
                               details={"field": "subject"})

@@ -380,6 +380,7 @@ def test_manual_opt_out_needs_no_verification(app):
     ({"channel": "fax"}, "channel"),
     ({"type": "delete"}, "type"),
     ({"regime": "hipaa"}, "regime"),
+    ({"regime": "policy"}, "regime"),   # the tenant has no policy days
     ({"received_at": utcnow() + timedelta(days=30)}, "received_at"),
     ({"received_at": datetime(2025, 3, 3, 10, 0)}, "received_at"),
     ({"subject": Subject(details="no identifier at all")}, "subject"),
