@@ -31,7 +31,7 @@ from dsar.errors import ConfigurationError, DsarError, SourceUnavailable
 from dsar.jobs.registry import JobContext
 from dsar.jobs.runner import describe_error
 from dsar.retention.policy import EffectiveRule, LegalHold
-from dsar.retention.statements import Flavour, Rewrite, flavour_for, python_value
+from dsar.retention.statements import Flavour, flavour_for, python_value
 
 
 def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, hash_key: bytes,
@@ -268,7 +268,9 @@ class _Batches:
                 if window is None:
                     break
                 in_range, found, upper = window
-                changed = self._update(rewrites, columns, sa.and_(in_range, changes, *(sa.not_(o) for o in odd)))
+                statement = self.work.flavour.rewrite_rows(self.table, self.key, list(zip(columns, rewrites)),
+                                                           sa.and_(in_range, condition, *(sa.not_(o) for o in odd)))
+                changed = self.connection.execute(statement).rowcount
                 if odd:
                     changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)))[0]
             except exc.DataError:
@@ -283,10 +285,6 @@ class _Batches:
             if found < self.size:
                 break
         self.connection.rollback()
-
-    def _update(self, rewrites: list[Rewrite], columns: list[sa.Column], where) -> int:
-        values = {col.name: rewrite.new for col, rewrite in zip(columns, rewrites)}
-        return self.connection.execute(sa.update(self.table).where(where).values(values)).rowcount
 
 
 class _PythonRewrite:

@@ -115,6 +115,12 @@ class Flavour:
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         return _common(col, strategy)
 
+    def rewrite_rows(self, table: sa.Table, key: sa.Column, rewrites: list[tuple[sa.Column, Rewrite]],
+                     where: sa.ColumnElement[bool]) -> sa.Update:
+        """The UPDATE giving the rows ``where`` their new values, touching only rows that change."""
+        changes = sa.or_(*(rewrite.changes for _, rewrite in rewrites))
+        return sa.update(table).where(where, changes).values({col.name: rw.new for col, rw in rewrites})
+
 
 @lru_cache(maxsize=65536)
 def _cached_mask(value, level: int) -> str | None:
@@ -169,6 +175,16 @@ class PostgresFlavour(Flavour):
             return Rewrite(sa.case((sa.or_(col.is_(None), digest), col), else_=_pg_hmac(text, hash_key)),
                            sa.and_(col.is_not(None), sa.not_(digest)))
         return _common(col, strategy)
+
+    def rewrite_rows(self, table: sa.Table, key: sa.Column, rewrites: list[tuple[sa.Column, Rewrite]],
+                     where: sa.ColumnElement[bool]) -> sa.Update:
+        """``UPDATE … FROM (SELECT key, new values …)``: each new value is computed once per
+        row, then compared and written, instead of once in WHERE and again in SET."""
+        new = sa.select(key.label("_k"), *(rw.new.label(f"_v{i}") for i, (_, rw) in enumerate(rewrites))) \
+            .where(where).subquery("rewritten")
+        changed = sa.or_(*(col.is_distinct_from(new.c[f"_v{i}"]) for i, (col, _) in enumerate(rewrites)))
+        return (sa.update(table).where(key == new.c._k, changed)
+                .values({col.name: new.c[f"_v{i}"] for i, (col, _) in enumerate(rewrites)}))
 
     def _mask(self, col: sa.Column, level: int) -> Rewrite:
         if isinstance(col.type, postgresql.INET):
