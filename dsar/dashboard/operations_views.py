@@ -4,10 +4,13 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from dsar.dashboard import bp
 from dsar.dashboard.access import actor, requires
-from dsar.dashboard import optional, tenant_config
+from dsar.dashboard import tenant_config
 from dsar.dashboard.forms import settings_form_class
+from dsar.datamap.check import check_datamap
 from dsar.errors import DsarError
 from dsar.extensions import db
+from dsar.jobs.registry import all_jobs
+from dsar.jobs.runner import run_job
 from dsar.keyring import keyring
 from dsar.models import JobRun, OutboxMessage, for_tenant
 from dsar.services.datamaps import datamap_file
@@ -30,28 +33,23 @@ def outbox():
 
 @bp.get("/jobs")
 def jobs():
-    registry, runner = optional.module("dsar.jobs.registry"), optional.module("dsar.jobs.runner", "run_job")
     runs = db.session.execute(
         for_tenant(JobRun, g.tenant.id).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(PER_PAGE)
     ).scalars().all()
-    return render_template("dashboard/jobs.html", jobs=registry.all_jobs() if registry else {},
-                           runs=runs, can_run=runner is not None)
+    return render_template("dashboard/jobs.html", jobs=all_jobs(), runs=runs)
 
 
 @bp.post("/jobs/<name>/run")
 @requires("run_jobs")
 def job_run(name: str):
-    registry, runner = optional.module("dsar.jobs.registry"), optional.module("dsar.jobs.runner", "run_job")
-    if registry is None or name not in registry.all_jobs():
+    if name not in all_jobs():
         abort(404)
-    if runner is None:
-        flash("Running jobs from the dashboard arrives with the job runner.", "error")
-        return redirect(url_for("dashboard.jobs"), code=303)
     dry_run = request.form.get("dry_run") == "1"
     try:
-        run = runner.run_job(name, tenant_id=g.tenant.id, dry_run=dry_run, trigger="dashboard")
+        run = run_job(name, tenant_id=g.tenant.id, dry_run=dry_run, trigger="dashboard")
         db.session.commit()
-        flash(f"{name}{' (dry run)' if dry_run else ''}: {getattr(run, 'status', 'done')}.")
+        flash(f"{name}{' (dry run)' if dry_run else ''}: {run.status}"
+              + (f" — {run.error}" if run.error else "."))
     except DsarError as exc:
         db.session.rollback()
         flash(f"{name}: {exc.message}", "error")
@@ -89,7 +87,5 @@ def _settings_page(form):
 @bp.get("/datamap")
 def datamap():
     path, online = datamap_file(g.tenant), request.args.get("online") == "1"
-    checker = optional.module("dsar.datamap.check", "check_datamap")
-    report = checker.check_datamap(path, offline=not online) if path and checker else None
-    return render_template("dashboard/datamap.html", path=path, report=report, online=online,
-                           checker_ready=checker is not None)
+    report = check_datamap(path, offline=not online) if path else None
+    return render_template("dashboard/datamap.html", path=path, report=report, online=online)

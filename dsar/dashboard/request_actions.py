@@ -2,7 +2,7 @@
 
 Each entry names the permission it needs, the states it applies to (for showing the
 form only where it can work), and how the submitted form becomes a call of
-``dsar.services.lifecycle`` (or fulfilment). Errors stay ``DsarError``s: the view turns
+``dsar.services.lifecycle`` or ``dsar.services.fulfilment``. Errors stay ``DsarError``s: the view turns
 them into a message naming the field.
 """
 from __future__ import annotations
@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from dsar.dashboard import optional
 from dsar.domain.request_states import TRANSITIONS
 from dsar.errors import NotFound, ValidationError
 from dsar.models import RightsRequest
-from dsar.services import lifecycle
+from dsar.services import fulfilment, lifecycle
 
 #: Reasons to deny, as templates the staff member edits before sending (key, label, text).
 DENIAL_TEMPLATES: tuple[tuple[str, str, str], ...] = (
@@ -94,17 +93,8 @@ def _schedule_erasure(request, form, actor):
     return lifecycle.schedule_erasure(request, actor)
 
 
-def fulfilment_service():
-    """``dsar.services.fulfilment`` once it exists, else None (the page says what arrives)."""
-    return optional.module("dsar.services.fulfilment", "fulfil")
-
-
 def _fulfil(request, form, actor):
-    service = fulfilment_service()
-    if service is None:
-        raise ValidationError("automatic fulfilment is not available in this version; complete the "
-                              "request by hand", details={"field": "action"})
-    return service.fulfil(request, actor)
+    return fulfilment.fulfil(request, actor)
 
 
 ACTIONS: dict[str, Action] = {
@@ -136,7 +126,5 @@ ACTIONS: dict[str, Action] = {
 def available(request: RightsRequest) -> list[str]:
     """The actions whose form makes sense for the request's current state."""
     hidden = set() if request.type == "erasure" else {"schedule_erasure"}
-    if fulfilment_service() is None:
-        hidden.add("fulfil")
     return [name for name, action in ACTIONS.items()
             if (action.states is None or request.status in action.states) and name not in hidden]

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from dsar.dashboard.deadline_badges import Badge, badge
-from dsar.dashboard.request_actions import fulfilment_service
+from dsar.domain.request_states import CLOSED_STATES
+from dsar.errors import DsarError
 from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import AuditEvent, Export, OutboxMessage, RightsRequest, Task, for_tenant, utcnow
+from dsar.services import fulfilment
 from dsar.services.lifecycle import Subject, subject_of
 
 
@@ -75,21 +75,11 @@ def build(request: RightsRequest, *, today: date | None = None) -> RequestPage:
 
 
 def _add_preview(page: RequestPage) -> None:
-    """Rows found per table for the subject, when fulfilment can look (never for closed requests)."""
-    service = fulfilment_service()
-    preview = getattr(service, "discovery_preview", None) if service else None
-    if preview is None or page.request.status in ("completed", "denied", "withdrawn", "expired"):
+    """Rows found per table for the subject, counted in the tenant's own databases (open
+    requests only: a closed one may have been erased, and its subject is no longer looked for)."""
+    if page.request.status in CLOSED_STATES or page.request.identifiers_erased_at is not None:
         return
-    from dsar.errors import DsarError
-
     try:
-        page.preview = preview(page.request)
-    except DsarError as exc:
+        page.preview = fulfilment.discovery_preview(page.request)
+    except DsarError as exc:  # no data map yet, a source down, nothing to search by
         page.preview_error = exc.message
-
-
-def open_tasks(request: RightsRequest) -> int:
-    return db.session.execute(
-        select(db.func.count()).select_from(Task)
-        .where(Task.request_id == request.id, Task.done_at.is_(None))
-    ).scalar_one()

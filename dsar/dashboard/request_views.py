@@ -6,16 +6,15 @@ from datetime import datetime, time, timezone
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from dsar.dashboard import bp, optional, request_page
+from dsar.dashboard import bp, request_page
 from dsar.dashboard.access import actor, can, request_by_reference, requires, tenant_row
 from dsar.dashboard.forms import ManualRequestForm
 from dsar.dashboard.request_actions import ACTIONS, COMPLETE_OUTCOMES, DENIAL_TEMPLATES, available
 from dsar.dashboard.staff_admin import list_staff
-from dsar.dashboard.tasks import mark_done
 from dsar.errors import Conflict, DsarError
 from dsar.extensions import db
 from dsar.models import Export, Task, utcnow
-from dsar.services import audit, lifecycle
+from dsar.services import audit, exports, fulfilment, lifecycle
 
 
 @bp.get("/requests/<reference>")
@@ -62,7 +61,7 @@ def task_done(reference: str, task_id: int):
     if task.request_id != found.id:
         abort(404)
     try:
-        mark_done(task, current_user, request.form.get("note", ""))
+        fulfilment.close_task(task, actor(), request.form.get("note", ""))
         db.session.commit()
         flash("Task done.")
     except DsarError as exc:
@@ -116,10 +115,8 @@ def export_download(reference: str, export_id: int):
     export = tenant_row(Export, export_id)
     if export.request_id != found.id or export.deleted_at is not None:
         abort(404)
-    service = optional.module("dsar.services.fulfilment", "export_chunks")
-    if service is None:
-        abort(404)
+    chunks = exports.export_chunks(export)  # Gone (410) when the file expired meanwhile
     audit.record(g.tenant.id, "export_downloaded", actor(), request=found, payload={"export_id": export.id})
     db.session.commit()
-    return Response(service.export_chunks(export), mimetype="application/zip",
+    return Response(chunks, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})
