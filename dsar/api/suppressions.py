@@ -20,7 +20,7 @@ blp = Blueprint("suppressions", __name__, description="Is this subject on the te
 SECURITY = [{"bearer": []}]
 
 
-class CheckArgs(Schema):
+class SuppressionCheckArgs(Schema):
     email = fields.String(validate=validate.Length(max=320), metadata={"description": "an e-mail address"})
     phone = fields.String(validate=validate.Length(min=3, max=50), metadata={"description": "a phone number"})
 
@@ -35,7 +35,7 @@ class CheckArgs(Schema):
                 raise ValidationError(exc.message, field_name="email") from None
 
 
-class CheckOut(Schema):
+class SuppressionCheckOut(Schema):
     suppressed = fields.Boolean(required=True)
     reasons = fields.List(fields.String(), metadata={"description": "the request types that listed the subject"})
     since = fields.DateTime(allow_none=True, metadata={"description": "when the subject was first listed"})
@@ -44,8 +44,8 @@ class CheckOut(Schema):
 @blp.get("/suppressions/check")
 @token_required
 @blp.doc(security=SECURITY)
-@blp.arguments(CheckArgs, location="query", as_kwargs=True)
-@blp.response(200, CheckOut)
+@blp.arguments(SuppressionCheckArgs, location="query", as_kwargs=True)
+@blp.response(200, SuppressionCheckOut)
 def check(email: str | None = None, phone: str | None = None):
     """Whether the e-mail (or phone) is on the tenant's suppression list, why, and since when."""
     return suppressions.check(g.tenant.id, email=email or None, phone=(phone or "").strip() or None)

@@ -256,9 +256,11 @@ def expire_exports(now: datetime, *, tenant_id: int | None = None, dry_run: bool
     """Delete the files of exports whose link expired and mark them deleted; return how many.
 
     In batches, each committed, so a crash resumes where it stopped; a file already gone
-    (deleted before a crash) is not an error.
+    (deleted before a crash) is not an error. The export of a request under a legal hold
+    is kept until the hold is lifted (SPEC §7).
     """
-    due = [Export.expires_at <= now, Export.deleted_at.is_(None)]
+    held = sa.select(RightsRequest.id).where(RightsRequest.legal_hold.is_(True))
+    due = [Export.expires_at <= now, Export.deleted_at.is_(None), Export.request_id.not_in(held)]
     if tenant_id is not None:
         due.append(Export.tenant_id == tenant_id)
     if dry_run:

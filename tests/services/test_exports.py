@@ -15,8 +15,8 @@ from dsar.crypto import token_hash
 from dsar.errors import ConfigurationError, SourceUnavailable
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext
-from dsar.models import Export, utcnow
-from dsar.services import exports
+from dsar.models import Export, RightsRequest, utcnow
+from dsar.services import exports, lifecycle
 from dsar.services.fulfilment import expire_exports, fulfil
 from tests.downloads.fixtures import (  # noqa: F401  (fixtures)
     AUTHORITY, acme, customer_url, datamap_dir, download_path, events, export_bytes, make_request, messages,
@@ -245,3 +245,17 @@ def test_expire_exports_resumes_when_the_file_is_already_gone(acme, sample):
     expire_exports(JobContext(now=utcnow()))
     db.session.expire_all()
     assert old.deleted_at is not None
+
+
+def test_expire_exports_keeps_the_export_of_a_request_under_legal_hold(acme, sample):
+    old = _expired_export(acme)
+    request = db.session.get(RightsRequest, old.request_id)
+    lifecycle.set_legal_hold(request, "user:1", on=True, reason="subject access dispute before the tribunal")
+    db.session.commit()
+    ctx = JobContext(now=utcnow())
+    expire_exports(ctx)
+    assert ctx.stats == {"exports": 0} and exports.export_path(old).exists()
+    lifecycle.set_legal_hold(request, "user:1", on=False)
+    db.session.commit()
+    expire_exports(JobContext(now=utcnow()))
+    assert not exports.export_path(old).exists()
