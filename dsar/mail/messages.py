@@ -29,8 +29,8 @@ SUBJECT_TEMPLATES = {
     "expired": (),
 }
 STAFF_TEMPLATES = {
-    "reminder": ("reference", "days_left", "due_date", "request_url"),
-    "overdue_digest": ("requests", "dashboard_url"),
+    "reminder": ("reference", "days_left", "due_date"),  # optional: request_url
+    "overdue_digest": ("requests",),                      # optional: dashboard_url
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, has_request_context, request, session
-from flask_babel import get_babel
+from flask_babel import get_babel, refresh
 
 #: Language code -> its own name, in the order the switcher shows them.
 LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español"}
@@ -96,4 +96,5 @@ def _remember_choice() -> None:
     chosen = request.args.get("lang")
     if chosen in LANGUAGES and session.get("lang") != chosen:
         session["lang"] = chosen
+    refresh()  # a locale cached on ``g`` by an earlier request of the same app context is stale
     g.lang = select_locale()
