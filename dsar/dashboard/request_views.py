@@ -82,8 +82,8 @@ def request_new():
             created = lifecycle.enter_request(
                 g.tenant, type=form.type.data, regime=form.regime.data, channel=form.channel.data,
                 received_at=_received_at(form.received_on.data), actor=actor(),
-                verified=form.verified.data, verification_reason=form.verification_reason.data.strip() or None,
-                subject=lifecycle.Subject(**{name: getattr(form, name).data.strip() or None for name in SUBJECT_FIELDS}))
+                verified=form.verified.data, verification_reason=_text(form.verification_reason),
+                subject=lifecycle.Subject(**{name: _text(getattr(form, name)) for name in SUBJECT_FIELDS}))
             db.session.commit()
             flash(f"Request {created.reference} recorded; its clock started on {created.received_at:%d %b %Y}.")
             return redirect(url_for("dashboard.request_detail", reference=created.reference), code=303)
@@ -95,6 +95,10 @@ def request_new():
 
 
 SUBJECT_FIELDS = ("email", "name", "phone", "customer_id", "details")
+
+
+def _text(field) -> str | None:
+    return (field.data or "").strip() or None
 
 
 def _form_field(exc: DsarError) -> str:
