@@ -11,6 +11,7 @@ from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.errors import ValidationError
 from dsar.models import utcnow
+from dsar.services.notifications import public_url
 from dsar.services.queue import STATUS_FILTERS, Page, queue as queue_of
 
 FILTERS = ("status", "type", "regime", "assignee", "overdue", "q")
@@ -34,7 +35,7 @@ def queue():
         "dashboard/queue.html", page=page, args=args, filtered=any(args.values()), error=error,
         badge=lambda r: badge(r, today), statuses=STATUS_FILTERS, types=REQUEST_TYPES,
         regimes=REGIME_CODES, staff=staff, names={s.user.id: s.user.name for s in staff},
-        portal_url=url_for("portal.portal", slug=g.tenant.slug, _external=True),
+        portal_url=public_url("portal.portal", slug=g.tenant.slug),
         page_url=lambda n: url_for("dashboard.queue", **{k: v for k, v in args.items() if v}, page=n))
 
 
