@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+import marshmallow as ma
 from flask import Flask
 from flask_smorest import Api
 
@@ -17,7 +18,21 @@ from dsar.extensions import csrf
 AREAS = ("dsar.api.intake", "dsar.api.requests", "dsar.api.exports", "dsar.api.suppressions", "dsar.api.jobs")
 
 
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "stable machine-readable code"})
+    message = ma.fields.String(required=True, metadata={"description": "what went wrong, in words"})
+    details = ma.fields.Dict(required=True, metadata={"description": "e.g. the field that was wrong"})
+
+
+class ErrorSchema(ma.Schema):
+    """The one error envelope of SPEC §8: ``{"error": {"code", "message", "details"}}``."""
+
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
 class DsarApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
     def _register_error_handlers(self):
         """Leave error rendering to dsar.http_errors: one envelope for the whole app."""
 
