@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from dsar.dashboard import bp
-from dsar.dashboard.access import actor, requires
+from dsar.dashboard.access import actor, requires, tenant_row
 from dsar.dashboard import tenant_config
 from dsar.dashboard.forms import settings_form_class
 from dsar.datamap.check import check_datamap
@@ -12,7 +12,7 @@ from dsar.extensions import db
 from dsar.jobs.registry import all_jobs
 from dsar.jobs.runner import run_job
 from dsar.keyring import keyring
-from dsar.models import JobRun, OutboxMessage, for_tenant
+from dsar.models import JobRun, OutboxMessage, RightsRequest, for_tenant
 from dsar.services.datamaps import datamap_file
 from dsar.services.tenants import configuration_warnings
 
@@ -22,13 +22,25 @@ PER_PAGE = 50
 @bp.get("/outbox")
 def outbox():
     status = request.args.get("status") or None
-    query = for_tenant(OutboxMessage, g.tenant.id).order_by(OutboxMessage.id.desc()).limit(PER_PAGE)
+    query = (for_tenant(OutboxMessage, g.tenant.id).add_columns(RightsRequest.reference)
+             .outerjoin(RightsRequest, RightsRequest.id == OutboxMessage.request_id)
+             .order_by(OutboxMessage.id.desc()).limit(PER_PAGE))
     if status:
         query = query.where(OutboxMessage.status == status)
-    rows = db.session.execute(query).scalars().all()
     ring = keyring()
-    return render_template("dashboard/outbox.html", messages=[(m, ring.decrypt_text(m.to_enc)) for m in rows],
-                           status=status, statuses=("pending", "sent", "failed", "kept"))
+    rows = [(message, ring.decrypt_text(message.to_enc), reference)
+            for message, reference in db.session.execute(query).all()]
+    return render_template("dashboard/outbox.html", messages=rows, status=status,
+                           statuses=("pending", "sent", "failed", "kept"))
+
+
+@bp.get("/outbox/<int:message_id>")
+def outbox_message(message_id: int):
+    """One message as sent (plain-text part): what the subject or staff member received."""
+    message = tenant_row(OutboxMessage, message_id)
+    ring = keyring()
+    return render_template("dashboard/outbox_message.html", message=message, to=ring.decrypt_text(message.to_enc),
+                           body=ring.decrypt_text(message.body_text_enc))
 
 
 @bp.get("/jobs")

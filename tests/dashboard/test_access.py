@@ -7,14 +7,15 @@ import pytest
 from flask import url_for
 
 from dsar.extensions import db
-from dsar.models import ApiToken, AuditEvent, Export, RightsRequest, Task, utcnow
+from dsar.keyring import keyring
+from dsar.models import ApiToken, AuditEvent, Export, OutboxMessage, RightsRequest, Task, utcnow
 from dsar.services.staff import create_token
 from tests.dashboard.factories import make_request, sign_in
 from tests.factories import make_tenant, make_user
 
 #: URL arguments that name a tenant-owned row -> the attribute of a ``Tenant world`` holding it.
 OWNED_ARGUMENTS = {"reference": "reference", "task_id": "task_id", "user_id": "user_id",
-                   "token_id": "token_id", "export_id": "export_id"}
+                   "token_id": "token_id", "export_id": "export_id", "message_id": "message_id"}
 #: URL arguments that are not tenant-owned, with the value to use.
 OTHER_ARGUMENTS = {"name": "note"}
 #: Routes whose only argument is not tenant-owned: the tenant comes from the session.
@@ -34,7 +35,13 @@ class World:
                         expires_at=utcnow() + timedelta(days=7))
         db.session.add_all([task, export])
         token = create_token(self.tenant, f"crm-{slug}", actor="test").token
+        message = OutboxMessage(tenant_id=self.tenant.id, request_id=request.id, template="acknowledgement",
+                                to_enc=keyring().encrypt_text(f"someone@{slug}.example"),
+                                subject=f"We received your request ({slug})",
+                                body_text_enc=keyring().encrypt_text(f"Hello from {slug}"), status="kept")
+        db.session.add(message)
         db.session.commit()
+        self.message_id = message.id
         self.reference, self.task_id, self.export_id = request.reference, task.id, export.id
         self.user_id, self.token_id = self.colleague.id, token.id
         self.email = f"someone@{slug}.example"
@@ -78,7 +85,7 @@ def test_every_route_answers_404_for_another_tenants_ids(app, client):
             # The same page with the tenant's own ids works: the 404 above is the tenant check.
             assert client.get(own).status_code == 200, own
     assert {"dashboard.request_detail", "dashboard.request_action", "dashboard.task_done", "dashboard.export_download",
-            "dashboard.user_remove", "dashboard.token_revoke"} <= checked
+            "dashboard.user_remove", "dashboard.token_revoke", "dashboard.outbox_message"} <= checked
     db.session.expire_all()
     other = db.session.execute(db.select(RightsRequest).where(RightsRequest.reference == theirs.reference)).scalar_one()
     assert other.status == "unverified" and other.assignee_id is None
@@ -108,10 +115,11 @@ def test_list_pages_show_nothing_of_another_tenant(client):
         "/dashboard/", "/dashboard/audit", "/dashboard/users", "/dashboard/tokens", "/dashboard/outbox",
         "/dashboard/jobs", "/dashboard/reports/register.csv")}
     for url, body in pages.items():
-        for secret in (theirs.reference, theirs.colleague.email, "crm-theirs", "Tell Stripe (theirs)"):
+        for secret in (theirs.reference, theirs.colleague.email, "crm-theirs", "Tell Stripe (theirs)",
+                       "someone@theirs.example", "request (theirs)"):
             assert secret.encode() not in body, (url, secret)
     assert mine.reference.encode() in pages["/dashboard/"]
-    assert b"crm-mine" in pages["/dashboard/tokens"]
+    assert b"crm-mine" in pages["/dashboard/tokens"] and b"someone@mine.example" in pages["/dashboard/outbox"]
     searched = client.get("/dashboard/", query_string={"q": theirs.email})
     assert theirs.reference.encode() not in searched.data and b"Nothing matches" in searched.data
     assert client.get("/dashboard/audit", query_string={"request": theirs.reference}).status_code == 404

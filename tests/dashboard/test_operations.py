@@ -1,0 +1,226 @@
+"""Operations pages: outbox, job runs, tenant settings, the data map check, users, API tokens."""
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+
+from dsar.extensions import db
+from dsar.keyring import keyring
+from dsar.models import AuditEvent, JobRun, Membership, OutboxMessage, Tenant, User, utcnow
+from dsar.services.staff import tenant_for_token
+from tests.dashboard.factories import enrol_totp, make_request, sign_in
+from tests.downloads.fixtures import acme, customer_url, datamap_dir, sample  # noqa: F401  (fixtures)
+from tests.factories import PASSWORD, make_tenant, make_user
+
+
+@pytest.fixture
+def tenant(app):
+    return make_tenant("ops", regime="gdpr", country="GB")
+
+
+@pytest.fixture
+def admin(tenant, client):
+    user = make_user(tenant, "admin")
+    sign_in(client, user, tenant)
+    return user
+
+
+def fresh(model, row_id):
+    db.session.expire_all()
+    return db.session.get(model, row_id)
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+
+def test_the_outbox_shows_decrypted_recipients_status_and_errors(client, tenant, admin):
+    request = make_request(tenant)
+    ring = keyring()
+    db.session.add_all([
+        OutboxMessage(tenant_id=tenant.id, request_id=request.id, template="verification",
+                      to_enc=ring.encrypt_text("reader@example.org"), subject="Confirm your request",
+                      body_text_enc=ring.encrypt_text("Your code is 123456"), status="kept"),
+        OutboxMessage(tenant_id=tenant.id, template="reminder", to_enc=ring.encrypt_text("dpo@example.org"),
+                      subject="Reminder", status="failed", attempts=3, last_error="SMTP 550 mailbox unavailable")])
+    db.session.commit()
+    page = client.get("/dashboard/outbox").get_data(as_text=True)
+    assert "reader@example.org" in page and "SMTP 550 mailbox unavailable" in page and request.reference in page
+    failed = client.get("/dashboard/outbox", query_string={"status": "failed"}).get_data(as_text=True)
+    assert "dpo@example.org" in failed and "reader@example.org" not in failed
+    message_id = int(re.search(r'/dashboard/outbox/(\d+)">Confirm your request', page).group(1))
+    assert "Your code is 123456" in client.get(f"/dashboard/outbox/{message_id}").get_data(as_text=True)
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+def test_jobs_run_now_and_dry_run_for_this_tenant_only(client, tenant, admin):
+    other = make_tenant("elsewhere")
+    db.session.add(JobRun(job="retention", tenant_id=other.id, trigger="cli", status="succeeded",
+                          stats={"secret-rule-of-elsewhere": 5}))
+    db.session.commit()
+    page = client.get("/dashboard/jobs").get_data(as_text=True)
+    for name in ("retention", "anonymize-ips", "sla-reminders", "expire-unverified", "execute-erasures",
+                 "expire-exports", "own-retention"):
+        assert f"<code>{name}</code>" in page, name
+    assert "secret-rule-of-elsewhere" not in page and "No runs for this organisation yet" in page
+
+    assert client.post("/dashboard/jobs/expire-unverified/run", data={"dry_run": "1"}).status_code == 303
+    assert client.post("/dashboard/jobs/expire-exports/run", data={"dry_run": "0"}).status_code == 303
+    runs = db.session.execute(sa.select(JobRun).where(JobRun.tenant_id == tenant.id).order_by(JobRun.id)).scalars().all()
+    assert [(r.job, r.dry_run, r.trigger, r.status) for r in runs] == [
+        ("expire-unverified", True, "dashboard", "succeeded"), ("expire-exports", False, "dashboard", "succeeded")]
+    page = client.get("/dashboard/jobs").get_data(as_text=True)
+    assert "expire-unverified (dry run): succeeded." in page and "dashboard, dry run" in page
+    assert client.post("/dashboard/jobs/no-such-job/run").status_code == 404
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+SETTINGS = {"name": "Ops Ltd", "regime": "gdpr", "country": "GB", "policy_days": "20", "grace_days": "14",
+            "dpo_email": "dpo@ops.example", "verification_hours": "48", "unverified_expiry_days": "10",
+            "gdpr_pauses": "y", "export_days": "5", "supervisory_authority": "ICO",
+            "points_access": "2", "declaration_access": "y"}
+
+
+def test_settings_are_saved_and_audited(client, tenant, admin):
+    page = client.get("/dashboard/settings").get_data(as_text=True)
+    assert 'name="points_erasure"' in page and 'name="points_opt_out"' not in page
+    response = client.post("/dashboard/settings", data=SETTINGS)
+    assert response.status_code == 303
+    saved = fresh(Tenant, tenant.id)
+    assert (saved.name, saved.policy_days, saved.grace_days, saved.dpo_email) == ("Ops Ltd", 20, 14, "dpo@ops.example")
+    assert saved.setting("verification_hours") == 48 and saved.setting("export_days") == 5
+    assert saved.setting("strong_verification") == {"access": {"data_points": 2, "declaration": True}}
+    event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.kind == "settings_changed")).scalar_one()
+    assert "policy_days" in event.payload["changed"] and "points_access" in event.payload["changed"]
+    assert client.post("/dashboard/settings", data=SETTINGS).status_code == 303
+    assert "Nothing changed." in client.get("/dashboard/settings").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"country": "ZZ"}, "country", "not a known ISO 3166 code"),
+    ({"regime": "policy", "policy_days": ""}, "policy_days", "needs --policy-days"),
+    ({"grace_days": "400"}, "grace_days", "between 0 and 90"),
+])
+def test_settings_errors_name_the_field(client, tenant, admin, change, field, words):
+    response = client.post("/dashboard/settings", data={**SETTINGS, **change})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and words in page
+    assert fresh(Tenant, tenant.id).name != "Ops Ltd"
+
+
+def test_settings_show_configuration_warnings(client, admin, tenant):
+    client.post("/dashboard/settings", data={**SETTINGS, "regime": "lgpd", "country": "BR", "grace_days": "30"})
+    page = client.get("/dashboard/settings").get_data(as_text=True)
+    assert "Warning:" in page and "grace period of 30 days can end after" in page
+
+
+# --- data map -------------------------------------------------------------------------------
+
+
+def test_the_data_map_page_shows_the_check(client, acme, sample):
+    sign_in(client, make_user(acme, "auditor"), acme)
+    page = client.get("/dashboard/datamap").get_data(as_text=True)
+    assert "The map is valid." in page and "acme.yml" in page and "accounts" in page
+    online = client.get("/dashboard/datamap", query_string={"online": "1"}).get_data(as_text=True)
+    assert "Checked against the live databases" in online and 'id="datamap-report"' in online
+
+
+def test_the_data_map_page_without_a_map(client, tenant, admin):
+    assert "No data map is set" in client.get("/dashboard/datamap").get_data(as_text=True)
+
+
+def test_a_broken_data_map_is_reported_not_a_500(client, tenant, admin, app, tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("tenant: ops\nsources:\n  - name: app\n    tables: nope\n")
+    tenant.datamap_path = str(broken)
+    db.session.commit()
+    response = client.get("/dashboard/datamap")
+    assert response.status_code == 200 and "The map has errors." in response.get_data(as_text=True)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def test_add_a_user_who_then_signs_in(app, client, tenant, admin):
+    response = client.post("/dashboard/users", data={"email": "New.Agent@Ops.example", "name": "Nia Agent",
+                                                     "role": "agent", "password": "a long initial password"})
+    assert response.status_code == 303
+    user = db.session.execute(sa.select(User).where(User.email == "new.agent@ops.example")).scalar_one()
+    assert db.session.execute(sa.select(Membership.role).where(Membership.user_id == user.id)).scalar_one() == "agent"
+    assert "Nia Agent" in client.get("/dashboard/users").get_data(as_text=True)
+    other = app.test_client()
+    signed = other.post("/login", data={"email": "new.agent@ops.example", "password": "a long initial password"})
+    assert signed.headers["Location"].endswith("/dashboard/")
+
+
+@pytest.mark.parametrize("data, field, words", [
+    ({"password": "short"}, "password", "at least 12 characters"),
+    ({"role": "superuser"}, "role", "Not a valid choice"),
+])
+def test_adding_a_user_names_the_wrong_field(client, tenant, admin, data, field, words):
+    form = {"email": "x@ops.example", "name": "X", "role": "agent", "password": "a long initial password", **data}
+    response = client.post("/dashboard/users", data=form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and words in page
+
+
+def test_remove_reset_two_factor_and_unlock(client, tenant, admin):
+    colleague = make_user(tenant, "dpo")
+    enrol_totp(colleague)
+    colleague.locked_until = utcnow().replace(year=utcnow().year + 1)
+    db.session.commit()
+    page = client.get("/dashboard/users").get_data(as_text=True)
+    assert "locked" in page
+    client.post(f"/dashboard/users/{colleague.id}/unlock")
+    assert fresh(User, colleague.id).locked_until is None
+    client.post(f"/dashboard/users/{colleague.id}/reset-two-factor")
+    reset = fresh(User, colleague.id)
+    assert reset.totp_secret is None and not reset.totp_enabled
+    assert client.post(f"/dashboard/users/{admin.id}/remove").status_code == 303
+    assert "you cannot remove yourself" in client.get("/dashboard/users").get_data(as_text=True)
+    client.post(f"/dashboard/users/{colleague.id}/remove")
+    assert not db.session.execute(sa.select(Membership).where(Membership.user_id == colleague.id)).first()
+    kinds = db.session.execute(sa.select(AuditEvent.kind).where(AuditEvent.tenant_id == tenant.id)).scalars().all()
+    assert {"staff_unlocked", "staff_two_factor_reset", "staff_removed"} <= set(kinds)
+
+
+def test_a_reset_user_enrols_again_at_next_sign_in(app, client, tenant, admin):
+    colleague = make_user(tenant, "dpo")
+    secret = enrol_totp(colleague)
+    client.post(f"/dashboard/users/{colleague.id}/reset-two-factor")
+    other = app.test_client()
+    response = other.post("/login", data={"email": colleague.email, "password": PASSWORD})
+    assert response.headers["Location"].endswith("/account/two-factor")
+    new_secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', other.get("/account/two-factor").get_data(as_text=True))
+    assert new_secret.group(1).replace(" ", "") != secret
+    if pyotp.TOTP(secret).now() != pyotp.TOTP(new_secret.group(1).replace(" ", "")).now():
+        # The old app's codes are useless now.
+        assert other.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()}).status_code == 400
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def test_a_token_is_shown_once_and_can_be_revoked(client, tenant, admin):
+    response = client.post("/dashboard/tokens", data={"name": "crm-sync"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    secret = re.search(r'id="new-token">(dsar_[^<]+)<', page).group(1)
+    found = tenant_for_token(secret)
+    assert found is not None and found[0].id == tenant.id
+    listing = client.get("/dashboard/tokens").get_data(as_text=True)
+    assert "crm-sync" in listing and secret not in listing and secret[:12] in listing
+    token_id = found[1].id
+    db.session.commit()
+    assert client.post(f"/dashboard/tokens/{token_id}/revoke").status_code == 303
+    db.session.expire_all()
+    assert tenant_for_token(secret) is None
+    assert client.post("/dashboard/tokens", data={"name": ""}).status_code == 400
