@@ -162,7 +162,7 @@ def send_mail(ctx: JobContext) -> None:
         return
     db.session.commit()  # the delivery session must not wait behind ours
     backend = backend_from_config(current_app.config)
-    last_id = 0
+    last_id, done = 0, 0
     while True:
         ids = db.session.execute(select(OutboxMessage.id).where(*condition, OutboxMessage.id > last_id)
                                  .order_by(OutboxMessage.id).limit(BATCH)).scalars().all()
@@ -171,4 +171,5 @@ def send_mail(ctx: JobContext) -> None:
             return
         for outcome, count in deliver(ids, now=ctx.now, backend=backend).items():
             ctx.count(outcome, count)
-        last_id = ids[-1]
+        last_id, done = ids[-1], done + len(ids)
+        ctx.progress("messages tried", done, None)

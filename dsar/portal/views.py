@@ -24,7 +24,7 @@ from dsar.services.intake import SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
 from dsar.services.notifications import status_token, status_token_matches
 from dsar.services.tenants import get_tenant, only_tenant
 from dsar.services.verification import MoreProofNeeded, VerificationFailed, WrongCode
-from dsar.translations.rights import RIGHTS, STATUS_WORDS
+from dsar.translations.rights import RIGHTS, RIGHTS_BY_TYPE, STATUS_WORDS
 
 submit_limit = limiter.shared_limit(SUBMIT_RATE_LIMIT, scope="intake")
 verify_limit = limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification", methods=["POST"])
@@ -205,7 +205,7 @@ def status(reference: str):
     shown = _request_for_status(reference, token)
     tenant = lifecycle.tenant_of(shown)
     return render_template("portal/status.html", tenant=tenant, req=shown, token=token, form=WithdrawForm(),
-                           words=STATUS_WORDS[shown.status], right=_right(shown.type))
+                           words=STATUS_WORDS[shown.status], right=RIGHTS_BY_TYPE[shown.type])
 
 
 @bp.post("/r/<reference>/withdraw")
@@ -217,7 +217,3 @@ def withdraw(reference: str):
     db.session.commit()
     flash(_("The erasure is cancelled.") if was_scheduled else _("Your request is withdrawn."))
     return redirect(url_for("portal.status", reference=shown.reference, t=token))
-
-
-def _right(request_type: str):
-    return next(right for right in RIGHTS if right.type == request_type)

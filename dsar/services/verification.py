@@ -301,12 +301,13 @@ def expire_unverified(ctx: JobContext) -> None:
             ctx.count("expired", db.session.execute(
                 select(func.count()).select_from(RightsRequest).where(*stale)).scalar_one())
             continue
-        _expire_in_batches(ctx, stale)
+        _expire_in_batches(ctx, tenant, stale)
 
 
-def _expire_in_batches(ctx: JobContext, stale: tuple) -> None:
+def _expire_in_batches(ctx: JobContext, tenant: Tenant, stale: tuple) -> None:
     from dsar.services.notifications import notify_subject
 
+    done = 0
     while True:
         batch = db.session.execute(select(RightsRequest).where(*stale).order_by(RightsRequest.id)
                                    .limit(EXPIRY_BATCH)).scalars().all()
@@ -316,4 +317,6 @@ def _expire_in_batches(ctx: JobContext, stale: tuple) -> None:
             lifecycle.expire(request)
             notify_subject(request, "expired")
         db.session.commit()  # short transactions; a crash resumes with what is left
+        done += len(batch)
         ctx.count("expired", len(batch))
+        ctx.progress(f"expired in {tenant.slug}", done, None)

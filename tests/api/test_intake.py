@@ -197,3 +197,25 @@ def test_stronger_verification_through_the_api(client, acme):
     error = _error(_verify(client, reference, {"code": code}), 422)
     assert error["code"] == "more_proof_needed" and error["details"]["declaration"] is True
     assert _verify(client, reference, {"code": code, "declaration": True}).status_code == 200
+
+
+# --- the same path with a bearer token is staff's manual verification -----------------------
+
+
+def test_with_a_bearer_token_verify_is_staffs_manual_verification(client, acme, token_for):
+    from tests.api.conftest import headers_for
+
+    reference, _ = _submitted(client)
+    auth = headers_for(token_for(acme))
+    missing = _error(client.post(f"/api/v1/requests/{reference}/verify", json={}, headers=auth), 422)
+    assert missing["details"] == {"field": "reason"}
+    response = client.post(f"/api/v1/requests/{reference}/verify", json={"reason": "ID seen at the desk"},
+                           headers=auth)
+    assert response.status_code == 200 and response.get_json()["status"] == "verified"
+    assert "status_url" not in response.get_json()  # the staff answer, not the subject's
+    other = headers_for(token_for(make_tenant("other")))
+    reference, _ = _submitted(client)
+    assert client.post(f"/api/v1/requests/{reference}/verify", json={"reason": "x"},
+                       headers=other).status_code == 404
+    assert client.post(f"/api/v1/requests/{reference}/verify", json={"reason": "x"},
+                       headers={"Authorization": "Bearer wrong"}).status_code == 401
