@@ -5,6 +5,7 @@ from flask import g, render_template, request
 
 from dsar.dashboard import audit_trail, bp
 from dsar.dashboard.access import request_by_reference
+from dsar.dashboard.staff_admin import actor_names
 
 
 @bp.get("/audit")
@@ -17,4 +18,4 @@ def audit():
                                  page=int(page) if page.isdigit() else 1)
     check = audit_trail.verify_tenant_chain(g.tenant.id) if request.args.get("verify") == "1" else None
     return render_template("dashboard/audit.html", listing=listing, reference=found.reference if found else "",
-                           check=check)
+                           check=check, actors=actor_names(g.tenant.id))

@@ -5,7 +5,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from dsar.dashboard import bp
 from dsar.dashboard.access import actor, requires, tenant_row
 from dsar.dashboard import tenant_config
-from dsar.dashboard.forms import settings_form_class
+from dsar.dashboard.forms import TYPE_LABELS, settings_form_class
 from dsar.datamap.check import check_datamap
 from dsar.errors import DsarError
 from dsar.extensions import db
@@ -93,7 +93,8 @@ def settings_save():
 
 def _settings_page(form):
     return render_template("dashboard/settings.html", form=form, warnings=configuration_warnings(g.tenant),
-                           datamap=g.tenant.datamap_path), 400 if form.errors else 200
+                           datamap=g.tenant.datamap_path, verified_types=tenant_config.VERIFIED_TYPES,
+                           type_labels=TYPE_LABELS), 400 if form.errors else 200
 
 
 @bp.get("/datamap")

@@ -33,6 +33,18 @@ DENIAL_TEMPLATES: tuple[tuple[str, str, str], ...] = (
      "The right you asked to exercise does not apply to this processing: "),
 )
 
+#: What "Fulfil" does for each type, said on its button's form (see dsar.services.fulfilment).
+FULFIL_HINTS = {
+    "access": "Gathers the subject's data into an encrypted ZIP and sends them a download link; completes the request.",
+    "portability": "Gathers the subject's data into an encrypted ZIP and sends them a download link; completes the request.",
+    "erasure": "Starts the cancellable grace period; the erasure runs when it ends (never after the deadline).",
+    "rectification": "Creates a task with the subject's correction; ticking it off completes the request.",
+    "restriction": "Puts the subject on the suppression list; completes the request.",
+    "objection": "Puts the subject on the suppression list; completes the request.",
+    "withdraw_consent": "Puts the subject on the suppression list; completes the request.",
+    "opt_out": "Puts the subject on the suppression list; completes the request.",
+}
+
 COMPLETE_OUTCOMES = (("complied", "Complied in whole"), ("complied_in_part", "Complied in part"))
 
 

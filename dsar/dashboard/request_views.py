@@ -9,8 +9,8 @@ from flask_login import current_user
 from dsar.dashboard import bp, request_page
 from dsar.dashboard.access import actor, can, request_by_reference, requires, tenant_row
 from dsar.dashboard.forms import ManualRequestForm
-from dsar.dashboard.request_actions import ACTIONS, COMPLETE_OUTCOMES, DENIAL_TEMPLATES, available
-from dsar.dashboard.staff_admin import list_staff
+from dsar.dashboard.request_actions import ACTIONS, COMPLETE_OUTCOMES, DENIAL_TEMPLATES, FULFIL_HINTS, available
+from dsar.dashboard.staff_admin import actor_names, list_staff
 from dsar.errors import Conflict, DsarError
 from dsar.extensions import db
 from dsar.models import Export, Task, utcnow
@@ -23,7 +23,7 @@ def request_detail(reference: str):
     return render_template(
         "dashboard/request.html", page=request_page.build(found), actions=available(found),
         ACTIONS=ACTIONS, denial_templates=DENIAL_TEMPLATES, outcomes=COMPLETE_OUTCOMES,
-        staff=list_staff(g.tenant.id))
+        fulfil_hint=FULFIL_HINTS[found.type], staff=list_staff(g.tenant.id), actors=actor_names(g.tenant.id))
 
 
 @bp.post("/requests/<reference>/actions/<name>")

@@ -36,6 +36,11 @@ def list_staff(tenant_id: int) -> list[StaffMember]:
     return [StaffMember(user, role) for user, role in rows]
 
 
+def actor_names(tenant_id: int) -> dict[str, str]:
+    """``user:<id>`` -> the staff member's name, for timelines (others stay as recorded)."""
+    return {f"user:{member.user.id}": member.user.name for member in list_staff(tenant_id)}
+
+
 def member(tenant_id: int, user_id: int) -> tuple[User, Membership]:
     """A user of this tenant, or NotFound: users of other tenants are invisible."""
     row = db.session.execute(
