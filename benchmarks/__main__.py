@@ -1,7 +1,11 @@
-"""``python -m benchmarks [--quick] [--rows N]``: every benchmark, printed as a table."""
+"""``python -m benchmarks [--quick] [--rows N]``: every benchmark, each printed as a table.
+
+``--quick`` is a smoke run (small sizes); ``--rows`` sets the retention tables' size.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import sqlite3
@@ -21,18 +25,17 @@ def machine() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="20,000 rows instead of 1,000,000 (a smoke run)")
-    parser.add_argument("--rows", type=int, help="rows per table (overrides --quick)")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--rows", type=int, help="rows per retention table (default 1,000,000; --quick 20,000)")
     args = parser.parse_args(argv)
-    rows = args.rows or (20_000 if args.quick else 1_000_000)
-    print(f"retention benchmarks, {rows:,} rows per table; {machine()}", flush=True)
-    results = retention.run(rows)
-    print()
-    print("| engine | work | rows changed | dsar (s) | floor: raw SQL (s) | dsar / floor |")
-    print("|---|---|---:|---:|---:|---:|")
-    for r in results:
-        print(f"| {r.engine} | {r.work} | {r.changed:,} of {r.rows:,} | {r.dsar:.2f} | {r.floor:.2f} | {r.ratio:.2f} |")
+    print(machine(), flush=True)
+    retention.report(args.rows or (20_000 if args.quick else 1_000_000))
+    if importlib.util.find_spec("benchmarks.export_memory") is not None:
+        from benchmarks import export_memory
+
+        print()
+        export_memory.run(export_memory.QUICK_SIZES if args.quick else export_memory.SIZES)
     return 0
 
 

@@ -10,6 +10,7 @@ type by hand, and the least time the database needs for it.
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -196,7 +197,7 @@ def run(rows: int) -> list[Result]:
     results = []
     with tempfile.TemporaryDirectory(prefix="dsar-bench-") as tmp:
         folder = Path(tmp)
-        if hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0:
+        if os.geteuid() == 0:
             shutil.chown(folder, "postgres")  # the server runs as postgres when we are root
         for bench_class in (SqliteBench, PostgresBench):
             bench = bench_class(rows, folder)
@@ -210,4 +211,16 @@ def run(rows: int) -> list[Result]:
                     results.append(Result(bench.name, work, rows, dsar_rows, dsar_time, floor_time))
             finally:
                 bench.close()
+    return results
+
+
+def report(rows: int) -> list[Result]:
+    """Run and print the table (markdown, as in RESULTS.md)."""
+    print(f"retention: purge and IP masking, {rows:,} rows per table", flush=True)
+    results = run(rows)
+    print()
+    print("| engine | work | rows changed | dsar (s) | floor: raw SQL (s) | dsar / floor |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r.engine} | {r.work} | {r.changed:,} of {r.rows:,} | {r.dsar:.2f} | {r.floor:.2f} | {r.ratio:.2f} |")
     return results

@@ -44,11 +44,16 @@ from dsar.errors import DsarError
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _WHITESPACE = " \t\n\r\f\v"
-_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"
-#: Text PostgreSQL may cast to inet with the same meaning Python gives it: a strict dotted
-#: quad, or hex groups and colons (optionally ending in a strict dotted quad).
-PG_PLAIN_ADDRESS = rf"^({_IPV4}|[0-9A-Fa-f:]+|[0-9A-Fa-f:]+:{_IPV4})$"
+#: Text PostgreSQL casts to inet with the meaning Python gives it: address characters only,
+#: a dot or a colon, any dots only in one final dotted quad (PostgreSQL also reads
+#: "1.2.3.4." and "::ffff:1.23"), and no octet with a leading zero (it reads 01.2.3.4;
+#: Python refuses all three). Cheap tests: one strict regular expression costs more than
+#: the masking itself. Text that passes yet is no address (1::2::3, 256.1.1.1) makes the
+#: cast fail: that batch is then done in Python.
+PG_ADDRESS_CHARACTERS = "^[0-9A-Fa-f:.]+$"
+PG_ADDRESS_SEPARATOR = "[.:]"
+PG_DOTTED_QUAD_END = r"(^|:)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"
+PG_LEADING_ZERO_OCTET = r"(^|[.:])0[0-9]+(\.|$)"
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,11 @@ class PostgresFlavour(Flavour):
             masked = sa.cast(_pg_masked(col, level), postgresql.INET)
             return Rewrite(masked, sa.and_(col.is_not(None), col != masked))
         trimmed = sa.func.btrim(col, _WHITESPACE)
-        plain = trimmed.op("~", is_comparison=True)(PG_PLAIN_ADDRESS)
+        matches = lambda pattern: trimmed.op("~", is_comparison=True)(pattern)  # noqa: E731
+        dotted = sa.func.strpos(trimmed, ".") > 0
+        plain = sa.and_(matches(PG_ADDRESS_CHARACTERS), matches(PG_ADDRESS_SEPARATOR),
+                        sa.not_(matches(PG_LEADING_ZERO_OCTET)),
+                        sa.or_(sa.not_(dotted), matches(PG_DOTTED_QUAD_END)))
         masked = _pg_masked(sa.cast(trimmed, postgresql.INET), level)
         return Rewrite(sa.case((plain, masked), else_=col),
                        sa.and_(col.is_not(None), sa.case((plain, col != masked), else_=sa.true())),

@@ -2,7 +2,7 @@
 legal holds set through the service reach the nightly run."""
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import timezone
 
 import pytest
 from sqlalchemy import select
