@@ -59,14 +59,20 @@ def test_the_outbox_shows_decrypted_recipients_status_and_errors(client, tenant,
 
 def test_jobs_run_now_and_dry_run_for_this_tenant_only(client, tenant, admin):
     other = make_tenant("elsewhere")
-    db.session.add(JobRun(job="retention", tenant_id=other.id, trigger="cli", status="succeeded",
-                          stats={"secret-rule-of-elsewhere": 5}))
+    db.session.add_all([
+        JobRun(job="retention", tenant_id=other.id, trigger="cli", status="succeeded",
+               stats={"secret-rule-of-elsewhere": 5}),
+        JobRun(job="anonymize-ips", tenant_id=None, trigger="scheduler", status="failed",
+               stats={"everyone.app.widget_visits": 7}, error="source elsewhere-db unavailable")])
     db.session.commit()
     page = client.get("/dashboard/jobs").get_data(as_text=True)
     for name in ("retention", "anonymize-ips", "sla-reminders", "expire-unverified", "execute-erasures",
                  "expire-exports", "own-retention"):
         assert f"<code>{name}</code>" in page, name
-    assert "secret-rule-of-elsewhere" not in page and "No runs for this organisation yet" in page
+    assert "secret-rule-of-elsewhere" not in page and "retention" not in page.split("Recent runs", 1)[1]
+    scheduled = page.split("Recent runs", 1)[1]
+    assert "anonymize-ips" in scheduled and "every organisation" in scheduled and "failed" in scheduled
+    assert "widget_visits" not in scheduled and "elsewhere-db" not in scheduled
 
     assert client.post("/dashboard/jobs/expire-unverified/run", data={"dry_run": "1"}).status_code == 303
     assert client.post("/dashboard/jobs/expire-exports/run", data={"dry_run": "0"}).status_code == 303
