@@ -75,7 +75,7 @@ def code():
     if form.validate_on_submit():
         if lockout.is_locked(user):
             return _locked_out()
-        if two_factor.code_matches(two_factor.secret_of(user) or "", form.code.data):
+        if two_factor.accept_code(user, form.code.data):
             next_url = session.get("next")
             lockout.record_success(user)
             staff_session.start(user, second_factor=True)
@@ -85,7 +85,8 @@ def code():
         db.session.commit()
         if lockout.is_locked(user):
             return _locked_out()
-        form.code.errors.append("That code is not right. Check your app shows the account for this site.")
+        form.code.errors.append("That code is not right, or was used already. Wait for the next code "
+                                "your app shows for this site.")
     return render_template("auth/code.html", form=form), 400 if form.errors else 200
 
 

@@ -71,7 +71,7 @@ def test_a_dpo_enrols_totp_on_first_sign_in(client):
     assert secret_on_page(client.get("/account/two-factor").data) == secret  # stable across reloads
     db.session.expire_all()
     stored = db.session.get(User, user.id)
-    assert stored.totp_secret != secret and keyring().decrypt_text(stored.totp_secret) == secret
+    assert secret not in stored.totp_secret and secret in keyring().decrypt_text(stored.totp_secret)
     assert not stored.totp_enabled
 
     wrong = client.post("/account/two-factor", data={"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111"})
@@ -95,6 +95,25 @@ def test_an_enrolled_user_needs_the_code(client):
     good = client.post("/login/code", data={"code": pyotp.TOTP(secret).now()})
     assert good.status_code == 302 and good.headers["Location"].endswith("/dashboard/")
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_a_code_is_accepted_once(client):
+    user = make_user(make_tenant(), "admin")
+    secret = enrol_totp(user)
+    now = time.time()
+    code = pyotp.TOTP(secret).at(now)
+    login(client, user.email)
+    assert client.post("/login/code", data={"code": code}).status_code == 302
+    client.post("/logout")
+    login(client, user.email)
+    replayed = client.post("/login/code", data={"code": code})
+    assert replayed.status_code == 400 and b"used already" in replayed.data
+    older = client.post("/login/code", data={"code": pyotp.TOTP(secret).at(now - 30)})
+    assert older.status_code == 400  # an earlier step than the one used: refused too
+    assert client.post("/login/code", data={"code": pyotp.TOTP(secret).at(now + 30)}).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(User, user.id).totp_secret
+    assert secret not in stored and keyring().decrypt_text(stored).count(secret) == 1
 
 
 def test_the_code_step_expires(client, app):
