@@ -1,6 +1,7 @@
 """The sla-reminders job: N days before, on the day, the daily overdue digest; each once."""
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -188,3 +189,36 @@ def test_registered_and_recorded_by_the_runner(tenant, queue_of_five):
     assert get_job("sla-reminders").schedule == {"trigger": "cron", "minute": 15}
     record = run_job("sla-reminders", tenant_id=tenant.id, now=at(TODAY, 9))
     assert record.status == "succeeded" and record.stats["overdue digests"] == 1
+
+
+def test_two_runs_at_once_send_each_reminder_once(app, tenant, queue_of_five):
+    """Two workers (threads with their own sessions) race over the same queue."""
+    start = threading.Barrier(2)
+    stats, failures = [], []
+    tenant_id = tenant.id   # read here: the fixture's row belongs to this thread's session
+
+    def worker():
+        with app.app_context():
+            try:
+                start.wait(timeout=10)
+                ctx = JobContext(now=at(TODAY, 9), tenant_id=tenant_id)
+                sla_reminders(ctx)
+                stats.append(ctx.stats)
+            except Exception as error:  # surfaced below: a thread's assertion would be lost
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    total = {}
+    for counts in stats:
+        for rule, n in counts.items():
+            total[rule] = total.get(rule, 0) + n
+    assert total == {"reminders: 7 days before": 1, "reminders: 2 days before": 1,
+                     "reminders: due today": 1, "overdue digests": 1, "overdue requests listed": 1}
+    assert len(sent()) == 4
