@@ -1,10 +1,10 @@
 """The queue: the tenant's requests by target date, with filters, search and pages."""
 from __future__ import annotations
 
-from flask import g, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from dsar.dashboard import bp
-from dsar.dashboard.access import switch_tenant, requires
+from dsar.dashboard.access import requires, switch_tenant
 from dsar.dashboard.deadline_badges import badge
 from dsar.dashboard.staff_admin import list_staff
 from dsar.domain.regimes import REGIME_CODES
@@ -51,8 +51,6 @@ def _int(value: str | None, field: str) -> int | None:
 @requires("read")
 def switch():
     """Work on another of the user's tenants (any other id: 404)."""
-    from flask import flash, redirect
-
     tenant = switch_tenant(_int(request.form.get("tenant_id", ""), "tenant_id") or 0)
     flash(f"You are now working on {tenant.name}.")
     return redirect(url_for("dashboard.queue"), code=303)

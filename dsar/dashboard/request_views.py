@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from dsar.dashboard import bp, request_page
 from dsar.dashboard.access import actor, can, request_by_reference, requires, tenant_row

@@ -4,7 +4,6 @@ import time
 from datetime import timedelta
 
 import pyotp
-import pytest
 
 from dsar import create_app
 from dsar.auth.lockout import GENERIC_FAILURE

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from dsar.extensions import db
-from dsar.models import AuditEvent, RightsRequest, Task, User, utcnow
+from dsar.models import AuditEvent, RightsRequest, Task, utcnow
 from tests.dashboard.factories import make_request, sign_in
 from tests.downloads.fixtures import (  # noqa: F401  (fixtures)
     acme, customer_url, datamap_dir, open_zip, sample)
