@@ -35,7 +35,8 @@ LEASE = timedelta(minutes=5)      # a claimed message is not claimed again for t
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=6)
 BATCH = 100
-_NEW = "dsar.outbox.new"          # Session.info key: ids to deliver after commit
+_NEW = "dsar.outbox.new"          # Session.info key: ids queued in the open transaction
+_COMMITTED = "dsar.outbox.committed"  # ids whose transaction committed, not yet delivered
 
 
 def queue(tenant_id: int | None, template: str, to: str, message: RenderedMessage, *,
@@ -54,8 +55,20 @@ def queue(tenant_id: int | None, template: str, to: str, message: RenderedMessag
 
 
 @event.listens_for(Session, "after_commit")
-def _deliver_after_commit(session: Session) -> None:
+def _mark_committed(session: Session) -> None:
     ids = session.info.pop(_NEW, None)
+    if ids:
+        session.info.setdefault(_COMMITTED, []).extend(ids)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _deliver_after_commit(session: Session, transaction) -> None:
+    """Deliver once the committed transaction has handed its connection back: delivering
+    inside ``after_commit`` would hold that connection while taking a second one, and
+    enough concurrent requests doing so exhaust the pool and deadlock (seen under load)."""
+    if transaction.parent is not None:
+        return
+    ids = session.info.pop(_COMMITTED, None)
     if not ids or not has_app_context():
         return
     try:

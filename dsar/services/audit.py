@@ -24,7 +24,9 @@ def record(tenant_id: int | None, kind: str, actor: str, *, request: RightsReque
     if tenant_id is not None:
         # Serialise writers of one tenant's chain (a row lock on PostgreSQL; SQLite
         # serialises writes anyway) so two events never claim the same predecessor.
-        db.session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+        # NO KEY UPDATE, not UPDATE: inserting a row that references the tenant takes a
+        # KEY SHARE lock on it, and upgrading that to UPDATE in two transactions deadlocks.
+        db.session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update(key_share=True))
     prev = db.session.execute(
         select(AuditEvent.hash).where(AuditEvent.tenant_id.is_(tenant_id) if tenant_id is None
                                       else AuditEvent.tenant_id == tenant_id)
