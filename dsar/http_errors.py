@@ -10,7 +10,7 @@ from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from dsar.errors import DsarError
+from dsar.errors import DsarError, ValidationError
 
 
 def wants_json() -> bool:
@@ -31,8 +31,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        code = (exc.name or "error").lower().replace(" ", "_")
         details = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
+        if exc.code == 422:  # schema errors (flask-smorest) read like the services' own
+            return error_response(422, ValidationError.code, _fields_message(details), details)
+        code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name, details)
 
     @app.errorhandler(OperationalError)
@@ -45,3 +47,9 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception):
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "Something went wrong on our side. It has been logged.")
+
+
+def _fields_message(details: dict | None) -> str:
+    """'Check these fields: email, type.' from webargs' {location: {field: [messages]}}."""
+    names = sorted({field for fields in (details or {}).values() if isinstance(fields, dict) for field in fields})
+    return f"Check these fields: {', '.join(names)}." if names else "The input is not valid."

@@ -97,22 +97,22 @@ class RequestOut(Schema):
     regime = fields.String()
     channel = fields.String()
     received_at = fields.DateTime()
-    verified_at = fields.DateTime()
-    acknowledge_by = fields.Date()
+    verified_at = fields.DateTime(allow_none=True)
+    acknowledge_by = fields.Date(allow_none=True)
     due_date = fields.Date(metadata={"description": "the legal deadline, moved by pauses"})
-    extended_to = fields.Date(metadata={"description": "the legal deadline after an extension"})
-    policy_date = fields.Date(metadata={"description": "the tenant's own promise"})
+    extended_to = fields.Date(allow_none=True, metadata={"description": "the legal deadline after an extension"})
+    policy_date = fields.Date(allow_none=True, metadata={"description": "the tenant's own promise"})
     target_date = fields.Date(metadata={"description": "the earlier of the legal and the policy deadline"})
     paused_days = fields.Integer()
-    paused_at = fields.DateTime()
+    paused_at = fields.DateTime(allow_none=True)
     days_left = fields.Method("_days_left", metadata={"description": "to the target date; null once closed"})
     overdue = fields.Method("_overdue")
-    erasure_at = fields.DateTime()
-    completed_at = fields.DateTime()
-    outcome = fields.String()
-    denial_reason = fields.String()
+    erasure_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    denial_reason = fields.String(allow_none=True)
     legal_hold = fields.Boolean()
-    assignee_id = fields.Integer()
+    assignee_id = fields.Integer(allow_none=True)
 
     def _days_left(self, request) -> int | None:
         return lifecycle.days_left(request, utcnow().date())
@@ -125,22 +125,22 @@ class EventOut(Schema):
     kind = fields.String()
     actor = fields.String()
     at = fields.DateTime()
-    reason = fields.String()
+    reason = fields.String(allow_none=True)
     details = fields.Dict(attribute="payload")
 
 
 class SubjectOut(Schema):
-    email = fields.String()
-    name = fields.String()
-    phone = fields.String()
-    customer_id = fields.String()
-    details = fields.String()
+    email = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    customer_id = fields.String(allow_none=True)
+    details = fields.String(allow_none=True)
 
 
 class RequestDetailOut(RequestOut):
     """One request for staff: with the subject (decrypted) and the audit trail."""
 
-    legal_hold_reason = fields.String()
+    legal_hold_reason = fields.String(allow_none=True)
     subject = fields.Method("_subject", metadata={"description": "decrypted; on this endpoint only"})
     events = fields.Method("_events", metadata={"description": "the audit trail, oldest first"})
 
