@@ -268,8 +268,9 @@ class _Batches:
                 if window is None:
                     break
                 in_range, found, upper = window
-                statement = self.work.flavour.rewrite_rows(self.table, self.key, list(zip(columns, rewrites)),
-                                                           sa.and_(in_range, condition, *(sa.not_(o) for o in odd)))
+                statement = self.work.flavour.rewrite_rows(
+                    self.table, self.key, list(zip(columns, [s for _, s in strategies])),
+                    sa.and_(in_range, condition, *(sa.not_(o) for o in odd)), hash_key, in_range)
                 changed = self.connection.execute(statement).rowcount
                 if odd:
                     changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)))[0]

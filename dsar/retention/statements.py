@@ -44,15 +44,18 @@ from dsar.errors import DsarError
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _WHITESPACE = " \t\n\r\f\v"
-#: Text PostgreSQL casts to inet with the meaning Python gives it: address characters only,
-#: a dot or a colon, any dots only in one final dotted quad (PostgreSQL also reads
-#: "1.2.3.4." and "::ffff:1.23"), and no octet with a leading zero (it reads 01.2.3.4;
+#: Text PostgreSQL casts to inet with the meaning Python gives it ("plain" text): address
+#: characters only, a dot or a colon, and where there are dots, one final dotted quad
+#: without leading zeros (PostgreSQL also reads "1.2.3.4.", "::ffff:1.23" and "01.2.3.4";
 #: Python refuses all three). Cheap tests: one strict regular expression costs more than
-#: the masking itself. Text that passes yet is no address (1::2::3, 256.1.1.1) makes the
-#: cast fail: that batch is then done in Python.
+#: the masking itself. Other text is no address to Python either, and is emptied in SQL —
+#: except zone ids (fe80::1%eth0) and non-ASCII text, which Python reads: those few rows
+#: are computed in Python. Text that passes yet is no address (1::2::3, 256.1.1.1) makes
+#: the cast fail: that batch is then done in Python.
 PG_ADDRESS_CHARACTERS = "^[0-9A-Fa-f:.]+$"
 PG_ADDRESS_SEPARATOR = "[.:]"
 PG_DOTTED_QUAD_END = r"(^|:)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"
+PG_FOR_PYTHON = "%|[^[:ascii:]]"
 PG_LEADING_ZERO_OCTET = r"(^|[.:])0[0-9]+(\.|$)"
 
 
@@ -63,6 +66,9 @@ class Rewrite:
     new: sa.ColumnElement
     changes: sa.ColumnElement[bool]
     odd: sa.ColumnElement[bool] | None = None  # rows whose new value Python computes
+
+
+Target = tuple[sa.Column, ColumnStrategy]  # a column and how it is anonymized
 
 
 def python_value(strategy: ColumnStrategy, value, hash_key: bytes):
@@ -120,9 +126,11 @@ class Flavour:
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         return _common(col, strategy)
 
-    def rewrite_rows(self, table: sa.Table, key: sa.Column, rewrites: list[tuple[sa.Column, Rewrite]],
-                     where: sa.ColumnElement[bool]) -> sa.Update:
-        """The UPDATE giving the rows ``where`` their new values, touching only rows that change."""
+    def rewrite_rows(self, table: sa.Table, key: sa.Column, targets: list[Target], where: sa.ColumnElement[bool],
+                     hash_key: bytes, in_range: sa.ColumnElement[bool]) -> sa.Update:
+        """The UPDATE giving the rows ``where`` (all ``in_range``) their new values, touching
+        only rows that change."""
+        rewrites = [(col, self.rewrite(col, strategy, hash_key)) for col, strategy in targets]
         changes = sa.or_(*(rewrite.changes for _, rewrite in rewrites))
         return sa.update(table).where(where, changes).values({col.name: rw.new for col, rw in rewrites})
 
@@ -181,30 +189,56 @@ class PostgresFlavour(Flavour):
                            sa.and_(col.is_not(None), sa.not_(digest)))
         return _common(col, strategy)
 
-    def rewrite_rows(self, table: sa.Table, key: sa.Column, rewrites: list[tuple[sa.Column, Rewrite]],
-                     where: sa.ColumnElement[bool]) -> sa.Update:
-        """``UPDATE … FROM (SELECT key, new values …)``: each new value is computed once per
-        row, then compared and written, instead of once in WHERE and again in SET."""
-        new = sa.select(key.label("_k"), *(rw.new.label(f"_v{i}") for i, (_, rw) in enumerate(rewrites))) \
-            .where(where).subquery("rewritten")
-        changed = sa.or_(*(col.is_distinct_from(new.c[f"_v{i}"]) for i, (col, _) in enumerate(rewrites)))
-        return (sa.update(table).where(key == new.c._k, changed)
-                .values({col.name: new.c[f"_v{i}"] for i, (col, _) in enumerate(rewrites)}))
+    def rewrite_rows(self, table: sa.Table, key: sa.Column, targets: list[Target], where: sa.ColumnElement[bool],
+                     hash_key: bytes, in_range: sa.ColumnElement[bool]) -> sa.Update:
+        """``UPDATE … FROM (…)`` computing each row's new values once, in stages fenced by
+        ``OFFSET 0`` (so the planner cannot inline them back and repeat the work): text
+        addresses are trimmed once, parsed to inet once, masked once, then compared and
+        written. Text that is no plain address parses to NULL (emptied); the rows ``where``
+        exclude the text Python computes."""
+        texts = {i for i, (col, strategy) in enumerate(targets)
+                 if strategy.kind == "ip" and not isinstance(col.type, postgresql.INET)}
+        columns = range(len(targets))
+        read = sa.select(key.label("_k"), *((sa.func.btrim(col, _WHITESPACE) if i in texts else col).label(f"_c{i}")
+                                            for i, (col, _) in enumerate(targets))).where(where).offset(0).subquery("read")
+        checked = sa.select(read, *(_plain_address(read.c[f"_c{i}"]).label(f"_p{i}") for i in texts)) \
+            .offset(0).subquery("checked")
+        parsed = sa.select(checked.c._k, *((sa.case((checked.c[f"_p{i}"], sa.cast(checked.c[f"_c{i}"], postgresql.INET)))
+                                            if i in texts else checked.c[f"_c{i}"]).label(f"_c{i}") for i in columns)) \
+            .offset(0).subquery("parsed")
+
+        def new(i: int, strategy: ColumnStrategy) -> sa.ColumnElement:
+            value = parsed.c[f"_c{i}"]
+            return _pg_masked(value, strategy.level) if i in texts else self.rewrite(value, strategy, hash_key).new
+
+        rewritten = sa.select(parsed.c._k, *(new(i, strategy).label(f"_v{i}")
+                                             for i, (_, strategy) in enumerate(targets))).subquery("rewritten")
+        changed = sa.or_(*(col.is_distinct_from(rewritten.c[f"_v{i}"]) for i, (col, _) in enumerate(targets)))
+        # The key range again on the table updated: the join then reads one range of the
+        # primary key, not the whole table for every batch.
+        return (sa.update(table).where(key == rewritten.c._k, in_range, changed)
+                .values({col.name: rewritten.c[f"_v{i}"] for i, (col, _) in enumerate(targets)}))
 
     def _mask(self, col: sa.Column, level: int) -> Rewrite:
         if isinstance(col.type, postgresql.INET):
             masked = sa.cast(_pg_masked(col, level), postgresql.INET)
             return Rewrite(masked, sa.and_(col.is_not(None), col != masked))
         trimmed = sa.func.btrim(col, _WHITESPACE)
-        matches = lambda pattern: trimmed.op("~", is_comparison=True)(pattern)  # noqa: E731
-        dotted = sa.func.strpos(trimmed, ".") > 0
-        plain = sa.and_(matches(PG_ADDRESS_CHARACTERS), matches(PG_ADDRESS_SEPARATOR),
-                        sa.not_(matches(PG_LEADING_ZERO_OCTET)),
-                        sa.or_(sa.not_(dotted), matches(PG_DOTTED_QUAD_END)))
+        plain = _plain_address(trimmed)
         masked = _pg_masked(sa.cast(trimmed, postgresql.INET), level)
-        return Rewrite(sa.case((plain, masked), else_=col),
+        for_python = sa.and_(col.is_not(None), col.op("~", is_comparison=True)(PG_FOR_PYTHON))
+        return Rewrite(sa.case((plain, masked), (for_python, col), else_=sa.null()),
                        sa.and_(col.is_not(None), sa.case((plain, col != masked), else_=sa.true())),
-                       sa.and_(col.is_not(None), sa.not_(plain)))
+                       for_python)
+
+
+def _plain_address(text: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    def matches(pattern: str) -> sa.ColumnElement[bool]:
+        return text.op("~", is_comparison=True)(pattern)
+
+    dotted = sa.func.strpos(text, ".") > 0
+    return sa.and_(matches(PG_ADDRESS_CHARACTERS), matches(PG_ADDRESS_SEPARATOR),
+                   sa.or_(sa.not_(dotted), sa.and_(matches(PG_DOTTED_QUAD_END), sa.not_(matches(PG_LEADING_ZERO_OCTET)))))
 
 
 def _pg_masked(inet: sa.ColumnElement, level: int) -> sa.ColumnElement:
