@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         export_memory.run(export_memory.QUICK_SIZES if args.quick else export_memory.SIZES)
+    from benchmarks import intake_load, queue_page
+
+    print()
+    queue_page.report(rows=10_000 if args.quick else 100_000, repeat=5 if args.quick else 15)
+    print()
+    intake_load.report(seconds=5 if args.quick else 20)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 01:52:27.055069
+Create Date: 2026-11-23 02:58:17.390097
 
 """
 from alembic import op
@@ -152,6 +152,8 @@ def upgrade():
         batch_op.create_index('ix_requests_tenant_email_hash', ['tenant_id', 'subject_email_hash'], unique=False)
         batch_op.create_index('ix_requests_tenant_received', ['tenant_id', 'received_at'], unique=False)
         batch_op.create_index('ix_requests_tenant_status_target', ['tenant_id', 'status', 'target_date'], unique=False)
+        batch_op.create_index('ix_requests_tenant_target', ['tenant_id', 'target_date', 'id'], unique=False)
+        batch_op.create_index('ix_requests_tenant_type_target', ['tenant_id', 'type', 'target_date'], unique=False)
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -317,6 +319,8 @@ def downgrade():
 
     op.drop_table('audit_events')
     with op.batch_alter_table('requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_requests_tenant_type_target')
+        batch_op.drop_index('ix_requests_tenant_target')
         batch_op.drop_index('ix_requests_tenant_status_target')
         batch_op.drop_index('ix_requests_tenant_received')
         batch_op.drop_index('ix_requests_tenant_email_hash')
