@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from dsar.extensions import db
@@ -35,8 +35,6 @@ def begin_pending(user: User, step: str) -> None:
 def pending_user() -> User | None:
     """The user between password and second factor, while that window is open."""
     user_id, started = session.get("pending_user_id"), session.get("pending_at", 0)
-    from flask import current_app
-
     if user_id is None or time.time() - started > current_app.config["DSAR_PENDING_SIGNIN_MINUTES"] * 60:
         return None
     user = db.session.get(User, user_id)
@@ -65,8 +63,6 @@ def end() -> None:
 def _expire_idle_or_old_sessions():
     if "_user_id" not in session or request.endpoint == "static" or request.path.startswith("/api/"):
         return None
-    from flask import current_app
-
     now, config = time.time(), current_app.config
     too_old = now - session.get("signed_in_at", 0) > config["DSAR_SESSION_HOURS"] * 3600
     idle = now - session.get("last_seen", 0) > config["DSAR_IDLE_MINUTES"] * 60

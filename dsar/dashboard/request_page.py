@@ -6,7 +6,7 @@ logs or the audit trail.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -44,7 +44,6 @@ class RequestPage:
     exports: list[Export]
     preview: dict[tuple[str, str], int] | None = None
     preview_error: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def build(request: RightsRequest, *, today: date | None = None) -> RequestPage:
