@@ -155,6 +155,7 @@ class PostgresBench:
         self.url = self.server.url_for("bench")
         self.engine = sa.create_engine(self.url)
         with self.engine.begin() as conn:
+            print("PostgreSQL", conn.exec_driver_sql("SHOW server_version").scalar(), flush=True)
             conn.exec_driver_sql("CREATE TABLE template (id integer, ip varchar(45), logged_at timestamp)")
             cursor = conn.connection.driver_connection.cursor()
             with cursor.copy("COPY template (id, ip, logged_at) FROM STDIN") as copy:
