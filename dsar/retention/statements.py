@@ -17,8 +17,10 @@ is not an IP address is emptied, as erasure does):
 * SQLite: ``mask_ip`` itself, registered as the SQL function ``dsar_mask_ip`` on the
   connection — one UPDATE per batch, Python called by the engine, no round trip per row.
 * PostgreSQL: ``host(network(set_masklen(ip::inet, n)))``, with IPv4-mapped addresses
-  masked on their IPv4 part. Text that does not look like a plain address (spaces inside,
-  zone ids, garbage) is an *odd* row: computed in Python, a handful per batch at most.
+  masked on their IPv4 part, in one ``UPDATE … FROM`` per batch that trims, checks, parses
+  and masks each value once. Text that is no address is emptied in SQL too; only zone ids
+  (``fe80::1%eth0``) and non-ASCII text, which Python still reads, are *odd* rows computed
+  in Python — a handful per batch at most.
 * Other engines: no rewrite in SQL for ``ip`` and ``hash``; the batch is computed in
   Python and written with one ``executemany`` per batch.
 
