@@ -21,7 +21,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     if overrides:
         app.config.update(overrides)
 
-    from dsar import http_errors, keyring, translations
+    from dsar import http_errors, input_guard, keyring, translations
     from dsar.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     login_manager.init_app(app)
     keyring.init_app(app)
     http_errors.init_app(app)
+    input_guard.init_app(app)
 
     from dsar.auth import bp as auth_bp
     from dsar.downloads import bp as downloads_bp
