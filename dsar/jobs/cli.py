@@ -70,8 +70,12 @@ def jobs_run(name, slug, dry_run):
     line = _LiveLine()
     run = run_job(name, tenant_id=tenant.id if tenant else None, dry_run=dry_run, trigger="cli", progress=line)
     line.clear()
-    for rule, rows in run.stats.items():
-        click.echo(f"  {rows:>10}  {rule}")
+    for tenant_run in _tenant_runs(run):
+        click.echo(f"{db.session.get(Tenant, tenant_run.tenant_id).slug}: {tenant_run.status}")
+        _print_stats(tenant_run.stats)
+        for error in (tenant_run.error or "").splitlines():
+            click.echo(f"error: {error}", err=True)
+    _print_stats(run.stats)
     scope = f" for {slug}" if slug else ""
     note = " (dry run: counted only, nothing written)" if dry_run else ""
     click.echo(f"{name}{scope}: {run.status}{note}, run {run.id}")
@@ -79,6 +83,20 @@ def jobs_run(name, slug, dry_run):
         for error in (run.error or "").splitlines():
             click.echo(f"error: {error}", err=True)
         sys.exit(1)
+
+
+def _print_stats(stats: dict) -> None:
+    for rule, rows in stats.items():
+        click.echo(f"  {rows:>10}  {rule}")
+
+
+def _tenant_runs(run: JobRun) -> list[JobRun]:
+    """The per-tenant runs a run over every tenant started (recorded within its span)."""
+    if run.tenant_id is not None:
+        return []
+    return db.session.execute(select(JobRun).where(
+        JobRun.job == run.job, JobRun.tenant_id.is_not(None), JobRun.id > run.id,
+        JobRun.started_at >= run.started_at, JobRun.finished_at <= run.finished_at).order_by(JobRun.id)).scalars().all()
 
 
 class _LiveLine:

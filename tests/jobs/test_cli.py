@@ -90,3 +90,16 @@ def _job_names():
     from dsar.jobs.registry import all_jobs
 
     return all_jobs()
+
+
+def test_a_run_over_every_tenant_prints_each_tenants_rows(cli, app, acme):
+    make_tenant("bare")
+
+    result = cli.invoke(args=["jobs", "run", "retention", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "acme: succeeded"
+    assert any("app.messages: delete after 12 months" in line for line in lines[1:])
+    assert "bare: succeeded" in lines
+    assert lines[-1].startswith("retention: succeeded (dry run: counted only, nothing written), run ")
