@@ -189,32 +189,20 @@ def run_command(host, port):
 
 
 def _start_embedded_scheduler(app: Flask) -> None:
-    if not app.config["DSAR_SCHEDULER"]:
-        return
-    try:
+    if app.config["DSAR_SCHEDULER"]:
         from dsar.jobs.scheduler import start_background_scheduler
-    except ImportError:  # scheduling arrives with the retention workers
-        return
-    start_background_scheduler(app)
+
+        start_background_scheduler(app)
 
 
 def register_commands(app: Flask) -> None:
-    for command in (tenants_cli, users_cli, tokens_cli, audit_cli, demo_command, run_command):
+    from dsar.datamap.cli import datamap_cli
+    from dsar.jobs.cli import jobs_cli, worker_command
+    from dsar.reports.cli import report_cli
+
+    for command in (tenants_cli, users_cli, tokens_cli, audit_cli, demo_command, run_command,
+                    datamap_cli, jobs_cli, worker_command, report_cli):
         app.cli.add_command(command)
-    for module, name in (("dsar.datamap.cli", "datamap_cli"), ("dsar.jobs.cli", "jobs_cli"),
-                         ("dsar.jobs.cli", "worker_command"), ("dsar.reports.cli", "report_cli")):
-        command = _optional_command(module, name)
-        if command is not None:
-            app.cli.add_command(command)
-
-
-def _optional_command(module: str, name: str):
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 def _create_app():
