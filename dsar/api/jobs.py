@@ -46,7 +46,8 @@ class JobsOut(Schema):
 
 
 class RunsArgs(Schema):
-    job = fields.String()
+    job = fields.String(validate=validate.Regexp(r"^[a-z0-9-]{1,40}$", error="not a job name"),
+                        metadata={"description": "only the runs of this job"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 

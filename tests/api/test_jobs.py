@@ -80,3 +80,21 @@ def test_an_unknown_job_is_404(client, auth):
 def test_jobs_need_a_token(client):
     assert client.get("/api/v1/jobs").status_code == 401
     assert client.post("/api/v1/jobs/retention/run", json={}).status_code == 401
+
+
+def test_the_runs_of_one_job(client, auth):
+    client.post("/api/v1/jobs/own-retention/run", json={}, headers=auth)
+    client.post("/api/v1/jobs/retention/run", json={}, headers=auth)
+
+    response = client.get("/api/v1/jobs?job=retention&limit=5", headers=auth)
+
+    assert [run["job"] for run in response.json["runs"]] == ["retention"]
+
+
+@pytest.mark.parametrize("query", ["job=Retention!", "job=" + "x" * 41, "limit=0", "limit=many"])
+def test_a_bad_query_is_422(client, auth, query):
+    assert client.get(f"/api/v1/jobs?{query}", headers=auth).status_code == 422
+
+
+def test_a_nul_byte_in_the_query_is_refused_not_a_crash(client, auth):
+    assert client.get("/api/v1/jobs?job=retention%00", headers=auth).status_code in (400, 422)
