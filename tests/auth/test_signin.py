@@ -82,6 +82,15 @@ def test_a_dpo_enrols_totp_on_first_sign_in(client):
     assert client.get("/dashboard/").status_code == 200
 
 
+def test_local_development_shows_how_to_compute_a_code_without_a_phone(client, app):
+    user = make_user(make_tenant(), "dpo")
+    login(client, user.email)
+    assert b'id="dev-hint"' not in client.get("/account/two-factor").data
+    app.config["DSAR_ENV"] = "development"
+    page = client.get("/account/two-factor").data
+    assert b'id="dev-hint"' in page and f"TOTP('{secret_on_page(page)}')".encode() in page
+
+
 def test_an_enrolled_user_needs_the_code(client):
     user = make_user(make_tenant(), "admin")
     secret = enrol_totp(user)
