@@ -6,6 +6,7 @@ from flask import g, render_template, request
 from dsar.dashboard import audit_trail, bp
 from dsar.dashboard.access import request_by_reference
 from dsar.dashboard.staff_admin import actor_names
+from dsar.services.audit import verify_tenant_chain
 
 
 @bp.get("/audit")
@@ -16,6 +17,6 @@ def audit():
     page = request.args.get("page", "1")
     listing = audit_trail.events(g.tenant.id, request_id=found.id if found else None,
                                  page=int(page) if page.isdigit() else 1)
-    check = audit_trail.verify_tenant_chain(g.tenant.id) if request.args.get("verify") == "1" else None
+    check = verify_tenant_chain(g.tenant.id) if request.args.get("verify") == "1" else None
     return render_template("dashboard/audit.html", listing=listing, reference=found.reference if found else "",
                            check=check, actors=actor_names(g.tenant.id))
