@@ -56,7 +56,8 @@ def create_demo() -> list[str]:
     db.session.commit()
     base = current_app.config["DSAR_BASE_URL"].rstrip("/")
     lines += [f"Portal: {base}/t/{DEMO_SLUG}/   (try a request as {DEMO_SUBJECT})",
-              f"DPO sign-in: {base}/login   {DEMO_DPO_EMAIL} / {DEMO_DPO_PASSWORD}"]
+              f"DPO sign-in: {base}/login   {DEMO_DPO_EMAIL} / {DEMO_DPO_PASSWORD}",
+              "  (the first sign-in sets up two-factor codes: scan the QR code, or use the command the page shows)"]
     return lines
 
 
