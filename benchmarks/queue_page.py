@@ -12,14 +12,14 @@ import shutil
 import statistics
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from dsar import create_app
 from dsar.extensions import db
-from dsar.models import RightsRequest, User, utcnow
+from dsar.models import RightsRequest, utcnow
 from dsar.services.staff import create_user
 from dsar.services.tenants import TenantSpec, create_tenant
 from tests.postgres_server import PostgresServer

@@ -39,6 +39,7 @@ ENVIRONMENT = {
     "DSAR_DATAMAP_DIR": ("DSAR_DATAMAP_DIR", None),
     "DSAR_SCHEDULER": ("DSAR_SCHEDULER", "on"),
     "DSAR_JOB_BATCH_SIZE": ("DSAR_JOB_BATCH_SIZE", "10000"),  # rows per batch of retention work
+    "DSAR_JOB_SCHEDULES": ("DSAR_JOB_SCHEDULES", None),  # JSON: {"retention": {"trigger": "cron", "hour": 3}}
     "DSAR_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://"),
     "DSAR_ENV": ("DSAR_ENV", "development"),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,63 @@ def _empty_all_tables() -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
+
+
+def _customer_database(backend: str, tmp_path: Path, request, prefix: str):
+    """A fresh, empty customer database of ``backend``, dropped afterwards."""
+    from dsar.datamap.sources import dispose_engines
+
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/{prefix}.db"
+        dispose_engines()
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    yield server.url_for(name)
+    dispose_engines()  # release pooled connections before the database goes
+    server.drop(name)
+
+
+@pytest.fixture
+def customer_url(backend, tmp_path, request):
+    """The company's own database, on the same engine as this leg's dsar database."""
+    yield from _customer_database(backend, tmp_path, request, "customer")
+
+
+@pytest.fixture(params=BACKENDS)
+def source_url(request, tmp_path):
+    """A customer database for tests that need no dsar app: on SQLite and on PostgreSQL."""
+    yield from _customer_database(request.param, tmp_path, request, "source")
+
+
+@pytest.fixture
+def sample(customer_url):
+    """The sample customer application (tests/sample_app_db.py) in ``customer_url``."""
+    from tests.sample_app_db import create_sample_app
+
+    return create_sample_app(customer_url)
+
+
+@pytest.fixture
+def datamap_dir(app) -> Path:
+    path = Path(app.config["DSAR_DATAMAP_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def acme(app, sample, datamap_dir):
+    """A tenant whose data map (a real YAML file in DSAR_DATAMAP_DIR) describes ``sample``."""
+    from tests.downloads.fixtures import AUTHORITY, write_datamap
+    from tests.factories import make_tenant
+    from tests.sample_app_db import sample_datamap_yaml
+
+    tenant = make_tenant("acme", name="Acme Chat Ltd", datamap_path=write_datamap(
+        datamap_dir, sample_datamap_yaml(sample.url)), dpo_email="dpo@acme.example")
+    tenant.contact_email = "privacy@acme.example"
+    tenant.settings = {"supervisory_authority": AUTHORITY}
+    db.session.commit()
+    return tenant
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ known only by a support ticket, and one subject with more than 500 messages (chu
 """
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta

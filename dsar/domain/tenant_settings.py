@@ -20,6 +20,8 @@ DEFAULTS = {
     "requester_ip_days": 30,
     # Retention overrides: {"source.table": "6 months"}; may only shorten the map's period.
     "retention_overrides": {},
+    # Rows retention must not touch: [{"table": "app.accounts", "column", "value", "reason"}].
+    "legal_holds": [],
     # Art. 15 letter: where to complain.
     "supervisory_authority": "",
 }

@@ -21,7 +21,8 @@ from dsar.keyring import keyring
 from dsar.models import Tenant
 from dsar.retention.enforcement import enforce
 from dsar.retention.own_data import apply_own_retention
-from dsar.retention.policy import OVERRIDES, effective_rules, legal_holds, tenant_datamap
+from dsar.retention.policy import OVERRIDES, effective_rules, legal_holds
+from dsar.services.datamaps import tenant_datamap
 
 NO_DATAMAP = "skipped: the tenant has no data map"
 NIGHTLY = {"trigger": "cron", "minute": 0}

@@ -13,20 +13,18 @@
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from marshmallow import ValidationError as SchemaError
 
-from dsar.datamap.loader import load_datamap
 from dsar.datamap.model import DataMap, Duration, RetentionRule
 from dsar.datamap.schema import parse_duration
 from dsar.errors import ConfigurationError, ValidationError
 from dsar.models import Tenant
 from dsar.services import audit
+from dsar.services.datamaps import tenant_datamap
 
 OVERRIDES = "retention_overrides"
 LEGAL_HOLDS = "legal_holds"
@@ -179,13 +177,3 @@ def remove_legal_hold(tenant: Tenant, table: str, column: str, value: Any, *, ac
     tenant.settings = {**(tenant.settings or {}), LEGAL_HOLDS: kept}
     audit.record(tenant.id, "retention_legal_hold_off", actor, payload={"table": table, "column": column})
 
-
-def tenant_datamap(tenant: Tenant) -> DataMap | None:
-    """The tenant's validated data map, or None when it has none. A relative path is read
-    from DSAR_DATAMAP_DIR."""
-    if not tenant.datamap_path:
-        return None
-    path = tenant.datamap_path
-    if not os.path.isabs(path):
-        path = os.path.join(current_app.config["DSAR_DATAMAP_DIR"], path)
-    return load_datamap(path)

@@ -11,8 +11,7 @@ from dsar.jobs.registry import JobContext
 from dsar.models import utcnow
 from dsar.services.fulfilment import expire_exports, fulfil
 from tests.api.conftest import headers_for
-from tests.downloads.fixtures import (  # noqa: F401  (fixtures)
-    acme, customer_url, datamap_dir, events, make_request, only_export, open_zip, sample)
+from tests.downloads.fixtures import events, make_request, only_export, open_zip
 from tests.factories import make_tenant
 
 

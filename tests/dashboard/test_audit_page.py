@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from dsar.extensions import db
 from dsar.models import AuditEvent, RightsRequest, Task, utcnow
 from tests.dashboard.factories import make_request, sign_in
-from tests.downloads.fixtures import acme, customer_url, datamap_dir, sample  # noqa: F401  (fixtures)
 from tests.factories import make_tenant, make_user
 
 

@@ -11,7 +11,6 @@ import pytest
 from dsar.extensions import db
 from dsar.models import RightsRequest
 from tests.dashboard.factories import enrol_totp, make_request
-from tests.downloads.fixtures import acme, customer_url, datamap_dir, sample  # noqa: F401  (fixtures)
 from tests.factories import PASSWORD, make_user
 
 

@@ -12,7 +12,6 @@ from dsar.keyring import keyring
 from dsar.models import AuditEvent, JobRun, Membership, OutboxMessage, Tenant, User, utcnow
 from dsar.services.staff import tenant_for_token
 from tests.dashboard.factories import enrol_totp, make_request, sign_in
-from tests.downloads.fixtures import acme, customer_url, datamap_dir, sample  # noqa: F401  (fixtures)
 from tests.factories import PASSWORD, make_tenant, make_user
 
 

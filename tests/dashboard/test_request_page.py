@@ -11,8 +11,7 @@ from markupsafe import escape
 from dsar.extensions import db
 from dsar.models import AuditEvent, RightsRequest, Task, utcnow
 from tests.dashboard.factories import make_request, sign_in
-from tests.downloads.fixtures import (  # noqa: F401  (fixtures)
-    acme, customer_url, datamap_dir, open_zip, sample)
+from tests.downloads.fixtures import open_zip
 from tests.factories import make_tenant, make_user
 
 

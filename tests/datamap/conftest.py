@@ -1,2 +1,2 @@
-"""The customer-database fixtures of tests/fulfilment, shared with the data-map tests."""
-from tests.fulfilment.conftest import datamap, sample_app, source_url  # noqa: F401
+"""The sample application and its data map, shared with the fulfilment tests."""
+from tests.fulfilment.conftest import datamap, sample_app  # noqa: F401  (fixtures)

@@ -171,7 +171,7 @@ def test_table_unreachable_from_any_identity():
               - {name: orders, primary_key: id, link: {account_id: accounts.id}}
         """)
     [error] = errors_of(text)
-    assert error.startswith(f"acme.yml:7: sources[0].tables[1].link: orders is not reachable from any table "
+    assert error.startswith("acme.yml:7: sources[0].tables[1].link: orders is not reachable from any table "
                             "with an identity")
 
 

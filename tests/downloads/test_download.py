@@ -10,8 +10,7 @@ from dsar.jobs.registry import JobContext
 from dsar.models import utcnow
 from dsar.services import exports
 from dsar.services.fulfilment import expire_exports, fulfil
-from tests.downloads.fixtures import (  # noqa: F401  (fixtures)
-    acme, customer_url, datamap_dir, download_path, events, make_request, only_export, open_zip, sample)
+from tests.downloads.fixtures import download_path, events, make_request, only_export, open_zip
 
 
 def exported(acme, type: str = "access"):

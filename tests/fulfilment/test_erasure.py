@@ -2,7 +2,6 @@
 one transaction per source."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 

@@ -2,30 +2,14 @@
 database of the same kind as the app's (SQLite beside SQLite, PostgreSQL beside PostgreSQL)."""
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 
-from dsar.datamap.sources import dispose_engines
 from dsar.extensions import db
 from dsar.models import Tenant
 from tests.factories import make_tenant
 from tests.sample_app_db import SampleApp, create_sample_app, sample_datamap_yaml
-
-
-@pytest.fixture
-def customer_url(backend, tmp_path, request):
-    """A fresh customer database on the same engine as this leg's app database."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path}/customer.db"
-        dispose_engines()
-        return
-    server = request.getfixturevalue("pg_server")
-    name = f"jobs_{uuid.uuid4().hex[:12]}"
-    yield server.url_for(name)
-    dispose_engines()
-    server.drop(name)
 
 
 @pytest.fixture

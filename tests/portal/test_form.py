@@ -80,7 +80,7 @@ def test_every_bad_field_gets_its_own_error(client, tenant, fields, field, words
     assert words in _field_error(response, field)
     page = response.data.decode()
     described = re.search(rf'<(?:input|select|textarea|fieldset)[^>]*\bid="{field}"[^>]*>', page).group(0)
-    assert f'aria-describedby="' in described and f"{field}-error" in described
+    assert 'aria-describedby="' in described and f"{field}-error" in described
     assert 'aria-invalid="true"' in described
     assert 'role="alert"' in page and f'href="#{field}' in page  # the summary links to the field
     assert all_requests() == [] and mails() == []

@@ -1,37 +1,22 @@
-"""Customer databases for retention tests: each test taking ``source_url`` runs on a fresh
-SQLite file and a fresh PostgreSQL database."""
+"""Helpers for retention tests; ``source_url`` (tests/conftest.py) gives each test a fresh
+customer database on SQLite and on PostgreSQL. The job fixtures ``acme`` and ``sample``
+are shared with tests/jobs."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 
-import pytest
 import sqlalchemy as sa
 
 from dsar.datamap.loader import parse_datamap
 from dsar.datamap.model import DataMap
-from dsar.datamap.sources import dispose_engines
 from dsar.jobs.registry import JobContext
 from dsar.retention.enforcement import enforce
 from dsar.retention.policy import effective_rules
+from tests.jobs.conftest import acme, sample  # noqa: F401  (fixtures)
 
 HASH_KEY = b"k" * 32
 ALL_ACTIONS = ("delete", "anonymize", "anonymize_ip")
-
-
-@pytest.fixture(params=("sqlite", "postgresql"))
-def source_url(request, tmp_path):
-    """An SQLAlchemy URL to a fresh, empty customer database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/customer.db"
-        dispose_engines()
-        return
-    server = request.getfixturevalue("pg_server")
-    name = f"retention_{uuid.uuid4().hex[:12]}"
-    yield server.url_for(name)
-    dispose_engines()
-    server.drop(name)
 
 
 def datamap_for(url: str, tables_yaml: str, *, tenant: str = "acme", scope: str = "") -> DataMap:

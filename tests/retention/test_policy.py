@@ -14,7 +14,6 @@ from dsar.jobs.runner import run_job
 from dsar.models import AuditEvent
 from dsar.retention.policy import add_legal_hold, not_longer, remove_legal_hold, set_retention_override
 from tests.factories import make_tenant
-from tests.jobs.conftest import acme, customer_url, sample  # noqa: F401  (fixtures)
 from tests.retention.conftest import rows
 from tests.sample_app_db import SAMPLE_NOW
 

@@ -14,8 +14,7 @@ from dsar.keyring import keyring
 from dsar.models import Task, utcnow
 from dsar.services import erasures, lifecycle
 from dsar.services.fulfilment import execute_erasures, fulfil
-from tests.downloads.fixtures import (  # noqa: F401  (fixtures)
-    acme, customer_url, datamap_dir, events, make_request, messages, sample, write_datamap)
+from tests.downloads.fixtures import events, make_request, messages, write_datamap
 from tests.factories import make_tenant
 from tests.sample_app_db import TABLES, sample_datamap_yaml, snapshot
 

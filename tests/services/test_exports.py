@@ -18,9 +18,8 @@ from dsar.jobs.registry import JobContext
 from dsar.models import Export, RightsRequest, utcnow
 from dsar.services import exports, lifecycle
 from dsar.services.fulfilment import expire_exports, fulfil
-from tests.downloads.fixtures import (  # noqa: F401  (fixtures)
-    AUTHORITY, acme, customer_url, datamap_dir, download_path, events, export_bytes, make_request, messages,
-    only_export, open_zip, sample, write_datamap)
+from tests.downloads.fixtures import (
+    download_path, events, export_bytes, make_request, messages, only_export, open_zip, write_datamap)
 from tests.factories import make_tenant
 from tests.sample_app_db import TABLES, sample_datamap_yaml
 

@@ -12,8 +12,7 @@ from dsar.keyring import keyring
 from dsar.models import Task
 from dsar.services import fulfilment, lifecycle
 from dsar.services.fulfilment import close_task, fulfil, preview_request
-from tests.downloads.fixtures import (  # noqa: F401  (fixtures)
-    acme, customer_url, datamap_dir, events, make_request, messages, sample)
+from tests.downloads.fixtures import events, make_request, messages
 from tests.factories import make_tenant, make_user
 from tests.sample_app_db import TABLES
 
