@@ -5,6 +5,7 @@ click's usage errors are caught here, in one place, never shown as a traceback.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -52,6 +53,8 @@ def tenants_create(slug, name, regime, country, policy_days, grace_days, datamap
     """Create tenant SLUG."""
     from dsar.services.tenants import TenantSpec, create_tenant
 
+    if datamap_path and os.path.exists(datamap_path):  # a path from here; else one in DSAR_DATAMAP_DIR
+        datamap_path = os.path.abspath(datamap_path)
     tenant = create_tenant(TenantSpec(slug, name, regime, country, policy_days, grace_days,
                                       datamap_path, dpo_email))
     db.session.commit()

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from dsar.datamap.check import check_datamap
 from dsar.demo import DEMO_REQUESTS
+from dsar.demo.sample_app import sample_datamap_yaml
 from dsar.models import ApiToken, AuditEvent, Membership, RightsRequest, Tenant, User
 from tests.factories import PASSWORD, make_tenant
 
@@ -159,3 +160,30 @@ def test_console_script_prints_one_line_errors(app_environ):
         assert result.returncode in (1, 2), result
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("dsar: error:"), result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_tenants_create_validates_the_data_map(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "acme.yml").write_text(sample_datamap_yaml(f"sqlite:///{tmp_path}/app.db", tenant="acme"))
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB",
+                              "--datamap", "acme.yml"])
+    assert result.exit_code == 0, result.output
+    tenant = db.session.execute(select(Tenant)).scalar_one()
+    assert tenant.datamap_path == str(tmp_path / "acme.yml")  # stored absolute: found from anywhere
+
+
+@pytest.mark.parametrize("text, message", [
+    ("tenant: acme\nsources: []\ntypo: 1\n", "acme.yml:3"),
+    ("other", "this data map is for tenant 'other', not 'acme'"),
+    (None, "cannot read the file"),
+])
+def test_tenants_create_refuses_a_bad_data_map(cli, tmp_path, monkeypatch, text, message):
+    monkeypatch.chdir(tmp_path)
+    if text == "other":  # valid, but another tenant's
+        text = sample_datamap_yaml(f"sqlite:///{tmp_path}/app.db", tenant="other")
+    if text is not None:
+        (tmp_path / "acme.yml").write_text(text)
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB",
+                              "--datamap", "acme.yml"])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert db.session.execute(select(Tenant)).first() is None

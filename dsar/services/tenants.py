@@ -59,11 +59,23 @@ def create_tenant(spec: TenantSpec, *, actor: str = "cli") -> Tenant:
     tenant = Tenant(slug=spec.slug, name=spec.name.strip(), regime=spec.regime, country=spec.country,
                     policy_days=spec.policy_days, grace_days=spec.grace_days,
                     datamap_path=spec.datamap_path, dpo_email=spec.dpo_email, settings={})
+    if tenant.datamap_path:
+        _check_datamap(tenant)
     db.session.add(tenant)
     db.session.flush()
     audit.record(tenant.id, "tenant_created", actor,
                  payload={"slug": tenant.slug, "regime": tenant.regime, "country": tenant.country})
     return tenant
+
+
+def _check_datamap(tenant: Tenant) -> None:
+    """A tenant's data map must load (errors name file, line and key) and be its own."""
+    from dsar.services.datamaps import datamap_file, tenant_datamap
+
+    datamap = tenant_datamap(tenant)
+    if datamap.tenant != tenant.slug:
+        raise ValidationError(f"{datamap_file(tenant)}: this data map is for tenant {datamap.tenant!r}, "
+                              f"not {tenant.slug!r}", details={"field": "datamap"})
 
 
 def get_tenant(slug: str) -> Tenant:
