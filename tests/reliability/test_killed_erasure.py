@@ -90,8 +90,12 @@ def test_killed_mid_erasure_then_rerun(pg_server, tmp_path):
         for table in ("conversations", "messages"):  # mapped "delete"
             left = {row[0] for row in after[table]}
             assert not left & alice.rows[table], f"{table}: the subject's rows survived the re-run"
-        # The account stays as an anonymised shell: her retained invoices still point at it.
-        assert not any(alice.email.lower() in str(row).lower() for row in after["accounts"])
+        # The account stays as an anonymised shell (her retained invoices point at it); the same
+        # address in another business sharing the database is someone else's and stays.
+        accounts = {row[0]: row for row in after["accounts"]}
+        assert alice.email not in accounts[alice.account_id]
+        twin = sample.subject(alice.email, business_id=7)
+        assert accounts[twin.account_id] == next(r for r in before["accounts"] if r[0] == twin.account_id)
         others = {row[0] for row in before["messages"]} - alice.rows["messages"]
         assert others <= {row[0] for row in after["messages"]}, "another subject's rows were touched"
         assert alice.rows["invoices"] <= {row[0] for row in after["invoices"]}, "tax records must be retained"
