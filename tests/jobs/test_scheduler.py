@@ -2,6 +2,7 @@
 embedded scheduler, and `dsar worker` stopping cleanly on SIGTERM."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from dsar.extensions import db
 from dsar.jobs import runner
 from dsar.jobs.runner import run_job
 from dsar.jobs.scheduler import make_trigger, run_scheduled, schedules, slot_of, start_background_scheduler
-from dsar.models import JobRun
+from dsar.models import JobLease, JobRun
 from tests.factories import make_tenant
 from tests.sample_app_db import SAMPLE_NOW
 
@@ -159,3 +160,33 @@ def test_dsar_worker_stops_cleanly_on_sigterm(app_environ, tmp_path):
     assert worker.returncode == 0, err
     assert out.splitlines()[-1] == "dsar worker: stopped"
     assert "SIGTERM received" in out
+
+
+def test_two_dsar_worker_processes_share_the_schedule(app, app_environ, tmp_path):
+    """Two real `dsar worker` processes on one database, a job every 2 seconds: each slot runs
+    once, whichever worker claims it (the schedule comes from DSAR_JOB_SCHEDULES)."""
+    make_tenant("one")
+    quiet = {name: None for name in ("retention", "anonymize-ips", "own-retention", "sla-reminders",
+                                     "expire-unverified", "execute-erasures", "expire-exports")}
+    schedule = json.dumps({**quiet, "send-mail": {"trigger": "cron", "second": "*/2"}})
+    env = {**app_environ, "PATH": os.environ["PATH"], "PYTHONUNBUFFERED": "1", "DSAR_JOB_SCHEDULES": schedule}
+    workers = [subprocess.Popen([sys.executable, "-c", "from dsar.cli import main; main()", "worker"], env=env,
+                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    try:
+        for worker in workers:
+            assert worker.stdout.readline().startswith("dsar worker: started with "), worker.stderr.read()
+        time.sleep(9)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        results = [worker.communicate(timeout=60) for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], [err for _, err in results]
+    db.session.remove()
+    starts = db.session.execute(select(JobRun.started_at).where(
+        JobRun.job == "send-mail", JobRun.tenant_id.is_(None))).scalars().all()
+    assert len(starts) >= 3, "the workers should have run several slots in 9 seconds"
+    # Each slot is claimed once (a unique row, kept two days); one run per claimed slot.
+    claims = db.session.execute(select(func.count()).select_from(JobLease).where(
+        JobLease.name.startswith("slot:send-mail:"))).scalar_one()
+    assert len(starts) == claims, f"{len(starts)} runs for {claims} slots"
