@@ -35,7 +35,10 @@ def init_app(app: Flask) -> None:
         if exc.code == 422:  # schema errors (flask-smorest) read like the services' own
             return error_response(422, ValidationError.code, _fields_message(details), details)
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name, details)
+        message = exc.description or exc.name
+        if exc.code == 400 and details and "json" in details:  # webargs could not parse the body
+            message = "The request body is not valid JSON."
+        return error_response(exc.code or 500, code, message, details)
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError):
@@ -52,4 +55,7 @@ def init_app(app: Flask) -> None:
 def _fields_message(details: dict | None) -> str:
     """'Check these fields: email, type.' from webargs' {location: {field: [messages]}}."""
     names = sorted({field for fields in (details or {}).values() if isinstance(fields, dict) for field in fields})
+    if names == ["_schema"]:
+        return "The body must be a JSON object with the fields described in /api/v1/openapi.json."
+    names = [name for name in names if name != "_schema"]
     return f"Check these fields: {', '.join(names)}." if names else "The input is not valid."

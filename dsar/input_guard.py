@@ -1,8 +1,8 @@
-"""Refuse the NUL character in any input, for the whole app.
+"""Checks every request passes before any view: what the whole app refuses alike.
 
-PostgreSQL cannot store NUL in text, so a NUL anywhere in a query string, form or JSON body
-would otherwise surface as a server error deep inside a query. No field of dsar needs it:
-answer 400 naming the field instead (found by schemathesis).
+* The NUL character, anywhere: PostgreSQL cannot store it in text, so it would otherwise
+  surface as a server error deep inside a query (found by schemathesis). 400, naming the field.
+* A body that is not JSON sent to the API: 415, instead of a misleading "fields missing".
 """
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from dsar.errors import DsarError
 class NulCharacter(DsarError):
     code = "invalid_character"
     status = 400
+
+
+class UnsupportedMediaType(DsarError):
+    code = "unsupported_media_type"
+    status = 415
 
 
 def _first_nul(value, path: str) -> str | None:
@@ -39,7 +44,15 @@ def _first_nul_parameter(parameters) -> str | None:
     return next((key for key, value in parameters.items(multi=True) if "\x00" in key + value), None)
 
 
+def _check_media_type() -> None:
+    if request.path.startswith("/api/") and request.content_length and not request.is_json:
+        raise UnsupportedMediaType(
+            f"send the body as JSON with Content-Type: application/json, not {request.mimetype or 'no type'}",
+            details={"field": "Content-Type"})
+
+
 def _check_request() -> None:
+    _check_media_type()
     field = (("path" if "\x00" in request.path else None)
              or _first_nul_parameter(request.args) or _first_nul_parameter(request.form))
     if field is None and request.is_json:

@@ -105,8 +105,8 @@ def test_malformed_json_is_a_400(client, acme):
 
 
 def test_a_form_body_is_not_json(client, acme):
-    error = _error(client.post("/api/v1/tenants/acme/requests", data=VALID), 422)
-    assert "email" in error["details"]["json"]
+    error = _error(client.post("/api/v1/tenants/acme/requests", data=VALID), 415)
+    assert error["details"] == {"field": "Content-Type"}
 
 
 def test_an_unknown_tenant_is_a_404(client, acme):
