@@ -84,6 +84,48 @@ def tenants_list():
         click.echo(f"{tenant.slug:20} {tenant.regime:8} {tenant.country}  {tenant.name}")
 
 
+@tenants_cli.command("retention")
+@click.argument("slug")
+@click.argument("table", metavar="SOURCE.TABLE")
+@click.argument("period", required=False)
+@click.option("--remove", is_flag=True, help="Drop the override: the data map's period applies again.")
+@with_appcontext
+def tenants_retention(slug, table, period, remove):
+    """Shorten how long SOURCE.TABLE is kept for tenant SLUG, e.g. `6 months`.
+
+    An override may only shorten the data map's period, never lengthen it."""
+    from dsar.retention.policy import set_retention_override
+    from dsar.services.tenants import get_tenant
+
+    if not remove and not period:
+        raise click.UsageError("give a PERIOD such as '6 months', or --remove")
+    set_retention_override(get_tenant(slug), table, None if remove else period)
+    db.session.commit()
+    click.echo(f"{table}: the data map's period applies again." if remove else f"{table}: kept at most {period}.")
+
+
+@tenants_cli.command("hold")
+@click.argument("slug")
+@click.argument("table", metavar="SOURCE.TABLE")
+@click.option("--column", required=True, help="The column that picks the rows, e.g. id or email.")
+@click.option("--value", required=True, help="Rows whose column equals this value are kept.")
+@click.option("--reason", help="Why (required to place a hold), e.g. a litigation reference.")
+@click.option("--remove", is_flag=True, help="Lift the hold.")
+@with_appcontext
+def tenants_hold(slug, table, column, value, reason, remove):
+    """Place (or lift) a legal hold: retention leaves those rows, and rows linked to them, alone."""
+    from dsar.retention.policy import add_legal_hold, remove_legal_hold
+    from dsar.services.tenants import get_tenant
+
+    tenant = get_tenant(slug)
+    if remove:
+        remove_legal_hold(tenant, table, column, value)
+    else:
+        add_legal_hold(tenant, table, column, value, reason or "")
+    db.session.commit()
+    click.echo(f"Legal hold on {table} where {column} = {value} {'lifted' if remove else 'placed'}.")
+
+
 @users_cli.command("create")
 @click.option("--tenant", "slug", required=True, help="Tenant slug.")
 @click.option("--email", required=True)

@@ -187,3 +187,52 @@ def test_tenants_create_refuses_a_bad_data_map(cli, tmp_path, monkeypatch, text,
                               "--datamap", "acme.yml"])
     assert result.exit_code == 1 and message in result.output, result.output
     assert db.session.execute(select(Tenant)).first() is None
+
+
+@pytest.fixture
+def mapped_tenant(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "acme.yml").write_text(sample_datamap_yaml(f"sqlite:///{tmp_path}/app.db", tenant="acme"))
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB",
+                              "--datamap", "acme.yml"])
+    assert result.exit_code == 0, result.output
+    return db.session.execute(select(Tenant)).scalar_one()
+
+
+def test_retention_override_shortens_and_is_removed(cli, mapped_tenant):
+    result = cli.invoke(args=["tenants", "retention", "acme", "app.conversations", "6 months"])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(mapped_tenant)
+    assert mapped_tenant.setting("retention_overrides") == {"app.conversations": "6 months"}
+    assert cli.invoke(args=["tenants", "retention", "acme", "app.conversations", "--remove"]).exit_code == 0
+    db.session.refresh(mapped_tenant)
+    assert mapped_tenant.setting("retention_overrides") == {}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["app.conversations", "2 years"], "longer"),
+    (["app.conversations", "soon"], "soon"),
+    (["app.nothing", "6 months"], "app.nothing"),
+    (["app.conversations"], "give a PERIOD"),
+])
+def test_retention_override_bad_arguments(cli, mapped_tenant, args, message):
+    result = cli.invoke(args=["tenants", "retention", "acme", *args])
+    assert result.exit_code != 0 and message in result.output, result.output
+    db.session.refresh(mapped_tenant)
+    assert mapped_tenant.setting("retention_overrides") == {}
+
+
+def test_legal_hold_placed_and_lifted(cli, mapped_tenant):
+    hold = ["tenants", "hold", "acme", "app.accounts", "--column", "id", "--value", "1"]
+    assert cli.invoke(args=[*hold]).exit_code == 1  # a hold needs a reason
+    result = cli.invoke(args=[*hold, "--reason", "Case 2026-114"])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(mapped_tenant)
+    assert mapped_tenant.setting("legal_holds") == [
+        {"table": "app.accounts", "column": "id", "value": "1", "reason": "Case 2026-114"}]
+    assert cli.invoke(args=[*hold, "--remove"]).exit_code == 0
+    db.session.refresh(mapped_tenant)
+    assert mapped_tenant.setting("legal_holds") == []
+    missing = cli.invoke(args=["tenants", "hold", "acme", "app.nothing", "--column", "id", "--value", "1",
+                               "--reason", "x"])
+    assert missing.exit_code == 1 and "not a table" in missing.output
