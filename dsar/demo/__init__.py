@@ -40,7 +40,7 @@ DEMO_REQUESTS = (
 
 def create_demo() -> list[str]:
     """Create what is missing of the demo; return lines to show the operator."""
-    lines = []
+    lines = _customer_database()  # first: the tenant's data map is validated when it is created
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == DEMO_SLUG)).scalar_one_or_none()
     if tenant is None:
         tenant = create_tenant(TenantSpec(
@@ -49,7 +49,6 @@ def create_demo() -> list[str]:
         tenant.contact_email = "privacy@parlo.example"
         tenant.settings = {"supervisory_authority": "Information Commissioner's Office (ico.org.uk)"}
         lines.append(f"Created demo tenant '{DEMO_SLUG}' (Parlo Chat).")
-    lines += _customer_database()
     if db.session.execute(select(User).where(User.email == DEMO_DPO_EMAIL)).scalar_one_or_none() is None:
         create_user(DEMO_DPO_EMAIL, "Dana Privacy (DPO)", DEMO_DPO_PASSWORD, tenant, "dpo", actor="demo")
     lines += _demo_requests(tenant)
