@@ -6,6 +6,8 @@ PORT   ?= 5000
 
 .PHONY: run test install browser bench migration clean
 
+# Links in messages and printed by the demo point at the port actually served.
+run: export DSAR_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(BIN)/.installed
 	$(BIN)/dsar db upgrade
 	$(BIN)/dsar demo
