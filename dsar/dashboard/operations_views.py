@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from dsar.dashboard import bp
-from dsar.dashboard.access import actor, requires, tenant_row
-from dsar.dashboard import tenant_config
-from dsar.dashboard.forms import TYPE_LABELS, settings_form_class
 from sqlalchemy import or_, select
 
+from dsar.dashboard import bp, tenant_config
+from dsar.dashboard.access import actor, requires, tenant_row
+from dsar.dashboard.forms import TYPE_LABELS, settings_form_class
 from dsar.datamap.check import check_datamap
 from dsar.errors import DsarError
 from dsar.extensions import db
+from dsar.form_errors import show_on_form
 from dsar.jobs.registry import all_jobs
 from dsar.jobs.runner import run_job
 from dsar.keyring import keyring
@@ -91,8 +91,7 @@ def settings_save():
             return redirect(url_for("dashboard.settings"), code=303)
         except DsarError as exc:
             db.session.rollback()
-            target = getattr(form, (exc.details or {}).get("field", ""), None)
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+            show_on_form(form, exc)
     return _settings_page(form)
 
 

@@ -8,10 +8,17 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from dsar.dashboard import bp, request_page
 from dsar.dashboard.access import actor, can, request_by_reference, requires, tenant_row
 from dsar.dashboard.forms import ManualRequestForm
-from dsar.dashboard.request_actions import ACTIONS, COMPLETE_OUTCOMES, DENIAL_TEMPLATES, FULFIL_HINTS, available
+from dsar.dashboard.request_actions import (
+    ACTIONS,
+    COMPLETE_OUTCOMES,
+    DENIAL_TEMPLATES,
+    FULFIL_HINTS,
+    available,
+)
 from dsar.dashboard.staff_admin import actor_names, list_staff
 from dsar.errors import Conflict, DsarError
 from dsar.extensions import db
+from dsar.form_errors import show_on_form
 from dsar.models import Export, Task, utcnow
 from dsar.services import audit, exports, fulfilment, lifecycle
 
@@ -88,8 +95,7 @@ def request_new():
             return redirect(url_for("dashboard.request_detail", reference=created.reference), code=303)
         except DsarError as exc:
             db.session.rollback()
-            target = getattr(form, _form_field(exc), None)
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+            show_on_form(form, exc, fields=SERVICE_TO_FORM)
     return render_template("dashboard/request_new.html", form=form), 400 if form.errors else 200
 
 
@@ -100,9 +106,8 @@ def _text(field) -> str | None:
     return (field.data or "").strip() or None
 
 
-def _form_field(exc: DsarError) -> str:
-    field = (exc.details or {}).get("field", "")
-    return {"received_at": "received_on", "subject": "email"}.get(field, field)
+#: The manual-entry service's field names → this form's.
+SERVICE_TO_FORM = {"received_at": "received_on", "subject": "email"}
 
 
 def _received_at(day) -> datetime:

@@ -9,6 +9,7 @@ from dsar.dashboard.access import actor, requires
 from dsar.dashboard.forms import StaffForm, TokenForm
 from dsar.errors import DsarError
 from dsar.extensions import db
+from dsar.form_errors import show_on_form
 from dsar.models import ApiToken, for_tenant
 from dsar.services.staff import create_token, create_user, revoke_token
 
@@ -38,8 +39,7 @@ def user_create():
             return redirect(url_for("dashboard.users"), code=303)
         except DsarError as exc:
             db.session.rollback()
-            target = getattr(form, (exc.details or {}).get("field", ""), None)
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+            show_on_form(form, exc)
     return _users_page(form)
 
 

@@ -9,13 +9,13 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from dsar.errors import DsarError, NotFound
 from dsar.extensions import db, limiter
+from dsar.form_errors import show_on_form
 from dsar.models import RightsRequest
 from dsar.portal import bp
 from dsar.portal.forms import CodeForm, ProofForm, RequestForm, WithdrawForm
@@ -77,7 +77,7 @@ def submit(slug: str):
                                 requester_ip=request.remote_addr, gpc=gpc_signal())
     except DsarError as exc:
         db.session.rollback()
-        _field_error(form, exc)
+        show_on_form(form, exc)
         return _portal_page(tenant, form, 400)
     db.session.commit()
     return _sent_page(tenant, created.reference)
@@ -86,16 +86,6 @@ def submit(slug: str):
 def _sent_page(tenant, reference: str):
     """The one answer every accepted submission gets, known address or not."""
     return render_template("portal/sent.html", tenant=tenant, reference=reference)
-
-
-def _field_error(form, exc: DsarError, message: str | None = None) -> None:
-    """Show ``exc`` beside the field it names (or above the form), in the page's language."""
-    message = message or exc.message
-    field = getattr(form, str(exc.details.get("field", "")), None)
-    if field is None or not hasattr(field, "errors"):
-        form.form_errors.append(message)
-    else:
-        field.errors = [*field.errors, message]
 
 
 def _proof_message(exc: DsarError) -> str:
@@ -138,7 +128,7 @@ def verify_link(slug: str, token: str):
             return _link_invalid(tenant)
         except (MoreProofNeeded, WrongCode) as exc:
             db.session.rollback()
-            _field_error(form, exc, _proof_message(exc))
+            show_on_form(form, exc, _proof_message(exc))
         else:
             db.session.commit()
             return _to_status(verified)
@@ -166,7 +156,7 @@ def confirm(slug: str):
                                                      declaration=form.declaration.data)
         except (VerificationFailed, WrongCode, MoreProofNeeded) as exc:
             db.session.rollback()
-            _field_error(form, exc, _proof_message(exc))
+            show_on_form(form, exc, _proof_message(exc))
             if not isinstance(exc, MoreProofNeeded):
                 needs = None  # the extra questions appear only once the code is right
         else:
