@@ -34,9 +34,9 @@ bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# Regenerate the schema migration from the models (pre-release: one initial revision).
+# A new numbered revision for what the models changed; landed revisions are never rewritten.
 migration: $(BIN)/.installed
-	$(BIN)/python -m dsar.devtools.regenerate_migration
+	$(BIN)/python -m dsar.devtools.new_migration "$(MESSAGE)"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
