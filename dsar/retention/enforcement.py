@@ -14,7 +14,7 @@ the tenant (the source's ``scope`` column, or a link to a scoped table; a table 
 neither holds only this tenant's rows), no legal hold covers it (directly or through a
 link), and — for ``delete`` — no row of a mapped child table still refers to it (a
 conversation stays until its last message has gone; children's rules run first, so one
-run clears both when both are due). Anonymization only matches rows it would change, so a
+run clears both when both are due, and a dry run counts the parents their children free). Anonymization only matches rows it would change, so a
 re-run writes and counts nothing. A dry run counts the matching rows and writes nothing.
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, ha
             continue
         try:
             with connect(source) as connection:
-                work = _SourceWork(connection, source, [h for h in holds if h.source == source.name])
+                work = _SourceWork(connection, source, [h for h in holds if h.source == source.name], mine)
                 for rule in _children_first(source, mine):
                     work.apply(ctx, rule, hash_key, batch_size)
         except SourceUnavailable as error:
@@ -66,16 +66,19 @@ def _children_first(source: Source, rules: list[EffectiveRule]) -> list[Effectiv
             depth[name] = 1 + max((height(child, seen | {name}) for child in children), default=0)
         return depth[name]
 
-    return sorted(rules, key=lambda rule: -height(rule.table))
+    return sorted(rules, key=lambda rule: height(rule.table))  # leaves (height 1) first
 
 
 class _SourceWork:
     """Reflected tables of one source and the conditions every rule shares."""
 
-    def __init__(self, connection: sa.Connection, source: Source, holds: list[LegalHold]):
+    def __init__(self, connection: sa.Connection, source: Source, holds: list[LegalHold],
+                 rules: list[EffectiveRule] = ()):
         self.connection = connection
         self.source = source
         self.holds = holds
+        self.rules = list(rules)
+        self._predicting: set[str] = set()
         self.flavour: Flavour = flavour_for(connection.dialect.name)
         self.flavour.prepare(connection)
         self._tables: dict[str, sa.Table] = {}
@@ -140,27 +143,46 @@ class _SourceWork:
             parts.append(sa.and_(linked.is_not(None), linked.in_(keys)))
         return sa.or_(*parts) if parts else None
 
-    def referenced(self, name: str) -> sa.ColumnElement[bool] | None:
-        """Rows a mapped child table still points at (they must outlive their children)."""
+    def referenced(self, name: str, predict_at: datetime | None = None) -> sa.ColumnElement[bool] | None:
+        """Rows a mapped child table still points at (they must outlive their children).
+
+        With ``predict_at`` (a dry run) a child row that this run's own delete rules would
+        remove first does not count: the real run deletes children before parents, so a
+        dry run that ignored this would under-count the parents their children free.
+        """
         table = self.table(name)
         parts = []
         for child in self.source.tables:
             for link in child.links:
                 if link.table == name:
                     child_table = self.table(child.name)
-                    parts.append(sa.exists().where(
-                        column(child_table, link.column, self.source) == column(table, link.target_column, self.source)))
+                    points = column(child_table, link.column, self.source) == column(table, link.target_column, self.source)
+                    going = self._deleted_first(child.name, predict_at) if predict_at is not None else None
+                    parts.append(sa.exists().where(points, *([sa.not_(going)] if going is not None else [])))
         return sa.or_(*parts) if parts else None
 
-    def condition(self, rule: EffectiveRule, now: datetime) -> sa.ColumnElement[bool]:
-        """Rows ``rule`` applies to now (before asking whether they would change)."""
+    def _deleted_first(self, name: str, now: datetime) -> sa.ColumnElement[bool] | None:
+        """Rows of ``name`` this run's delete rules remove (None when none would, or on a cycle)."""
+        rules = [rule for rule in self.rules if rule.table == name and rule.rule.action == "delete"]
+        if not rules or name in self._predicting:
+            return None
+        self._predicting.add(name)
+        try:
+            return sa.or_(*(self.condition(rule, now, predict=True) for rule in rules))
+        finally:
+            self._predicting.discard(name)
+
+    def condition(self, rule: EffectiveRule, now: datetime, *, predict: bool = False) -> sa.ColumnElement[bool]:
+        """Rows ``rule`` applies to now (before asking whether they would change); with
+        ``predict``, as they will be once the children's rules of this run have run."""
         table = self.table(rule.table)
         parts = [self.flavour.expired(column(table, rule.rule.from_column, self.source), rule.cutoff(now))]
         if (scope := self.scope(rule.table)) is not None:
             parts.append(scope)
         if (held := self.held(rule.table)) is not None:
             parts.append(sa.not_(held))
-        if rule.rule.action == "delete" and (referenced := self.referenced(rule.table)) is not None:
+        if rule.rule.action == "delete" and (
+                referenced := self.referenced(rule.table, now if predict else None)) is not None:
             parts.append(sa.not_(referenced))
         return sa.and_(*parts)
 
@@ -172,7 +194,7 @@ class _SourceWork:
             spec = self.source.table(rule.table)
             batch = _Batches(self, ctx, rule, self.key(spec), batch_size)
             if rule.rule.action == "delete":
-                batch.delete(self.condition(rule, ctx.now))
+                batch.delete(self.condition(rule, ctx.now, predict=ctx.dry_run))
             else:
                 batch.anonymize(self.condition(rule, ctx.now), _strategies(rule), hash_key)
         except SourceUnavailable:
