@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test install browser bench migration clean
+.PHONY: run test test-calendar install browser bench migration clean
 
 # Links in messages and printed by the demo point at the port actually served.
 run: export DSAR_BASE_URL ?= http://127.0.0.1:$(PORT)
@@ -13,8 +13,16 @@ run: $(BIN)/.installed
 	$(BIN)/dsar demo
 	$(BIN)/dsar run --host 127.0.0.1 --port $(PORT)
 
+# Every test at the fixed test clock, then the date-sensitive ones on each hard day (tests/clock.py).
 test: $(BIN)/.installed browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-calendar
+
+test-calendar: $(BIN)/.installed
+	@for day in $$($(BIN)/python -m tests.clock); do \
+	  echo "== calendar tests with today moved to $$day"; \
+	  $(BIN)/python -m pytest -q -n 2 -m calendar --now=$$day -p no:cacheprovider || exit 1; \
+	done
 
 install: $(BIN)/.installed
 

@@ -6,6 +6,8 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.models import utcnow
@@ -13,6 +15,8 @@ from dsar.services.fulfilment import expire_exports, fulfil
 from tests.api.conftest import headers_for
 from tests.downloads.fixtures import events, make_request, only_export, open_zip
 from tests.factories import make_tenant
+
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 def url(request) -> str:

@@ -11,6 +11,8 @@ from dsar.models import VerificationChallenge, utcnow
 from tests.factories import make_tenant
 from tests.portal.helpers import all_requests, last_mail, mails, request_by_reference
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 VALID = {"type": "access", "email": "alice@example.com", "name": "Alice"}
 
 

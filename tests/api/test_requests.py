@@ -1,7 +1,7 @@
 """The staff request API: every endpoint's good case, every bad input, tokens, tenant isolation."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,10 @@ from dsar.models import ApiToken, RightsRequest, utcnow
 from dsar.services import lifecycle
 from dsar.services.staff import revoke_token
 from tests.api.conftest import headers_for
+from tests.clock import FromNow, resolve
 from tests.factories import make_tenant
+
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 URL = "/api/v1/requests"
 ACTIONS = ("verify", "approve", "deny", "pause", "resume", "extend", "fulfil", "cancel")
@@ -74,8 +77,8 @@ def test_naive_datetime_is_utc(client, auth):
     ({"received_at": "yesterday"}, "received_at"),
     ({"received_at": "2025-02-30"}, "received_at"),
     ({"received_at": 20250131}, "received_at"),
-    ({"received_at": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}, "received_at"),
-    ({"received_at": (date.today() + timedelta(days=2)).isoformat()}, "received_at"),
+    ({"received_at": FromNow(days=30, form="iso")}, "received_at"),
+    ({"received_at": FromNow(days=2, form="date")}, "received_at"),
     ({"received_at": None}, "received_at"),
     ({"type": "delete_everything"}, "type"),
     ({"regime": "hipaa"}, "regime"),
@@ -89,7 +92,7 @@ def test_naive_datetime_is_utc(client, auth):
     ({"colour": "blue"}, "colour"),
 ])
 def test_manual_entry_refuses_bad_input_naming_the_field(client, auth, changes, field):
-    response = client.post(URL, json={**ENTRY, **changes}, headers=auth)
+    response = client.post(URL, json={**ENTRY, **resolve(changes)}, headers=auth)
     assert response.status_code == 422, response.json
     assert response.json["error"]["code"] == "validation_error"
     assert field in error_fields(response)

@@ -3,6 +3,7 @@ import re
 import time
 from datetime import timedelta
 
+import pytest
 import pyotp
 
 from dsar import create_app
@@ -12,6 +13,8 @@ from dsar.keyring import keyring
 from dsar.models import User, utcnow
 from tests.dashboard.factories import enrol_totp, make_request, sign_in
 from tests.factories import PASSWORD, make_tenant, make_user
+
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 def login(client, email, password=PASSWORD, **kwargs):

@@ -13,6 +13,8 @@ from dsar.models import AuditEvent, RightsRequest, Task, utcnow
 from tests.dashboard.factories import make_request, sign_in
 from tests.factories import make_tenant, make_user
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 
 @pytest.fixture
 def tenant(app):

@@ -40,18 +40,37 @@ def badge_of(html: str, reference: str) -> tuple[str, str]:
     return colour, text
 
 
+@pytest.mark.clock("2026-12-01T10:00:00+00:00")
 def test_sorted_by_target_date_with_days_left_badges(client, tenant, staff):
-    fresh = make_request(tenant, received_at=received(1))       # 29 days left
-    amber = make_request(tenant, received_at=received(24))      # 6 days left
-    red = make_request(tenant, received_at=received(28))        # 2 days left
-    late = make_request(tenant, received_at=received(33))       # 3 days overdue
+    # "Today" is Tuesday 1 Dec 2026; the promise is 30 days, rolled past a weekend to Monday.
+    fresh = make_request(tenant, received_at=received(1))       # 30 Nov -> 30 Dec: 29 days left
+    amber = make_request(tenant, received_at=received(24))      # 7 Nov -> 7 Dec: 6 days left
+    red = make_request(tenant, received_at=received(28))        # 3 Nov -> 3 Dec: 2 days left
+    late = make_request(tenant, received_at=received(31))       # 31 Oct -> 30 Nov: overdue by 1 day
+    weekend = make_request(tenant, received_at=received(33))    # 29 Oct -> Sat 28 Nov -> Mon 30 Nov
+    oldest = make_request(tenant, received_at=received(35))     # 27 Oct -> 26 Nov: overdue by 5 days
     html = client.get("/dashboard/").get_data(as_text=True)
-    assert references(html) == [late.reference, red.reference, amber.reference, fresh.reference]
-    targets = {r.reference: (r.target_date - utcnow().date()).days for r in (fresh, amber, red, late)}
-    assert badge_of(html, fresh.reference) == ("green", f"{targets[fresh.reference]} days left")
-    assert badge_of(html, amber.reference)[0] == "amber" and targets[amber.reference] <= 7
-    assert badge_of(html, red.reference)[0] == "red" and targets[red.reference] <= 2
-    assert badge_of(html, late.reference) == ("overdue", f"overdue by {-targets[late.reference]} days")
+    assert references(html) == [r.reference for r in (oldest, late, weekend, red, amber, fresh)]
+    assert badge_of(html, fresh.reference) == ("green", "29 days left")
+    assert badge_of(html, amber.reference) == ("amber", "6 days left")
+    assert badge_of(html, red.reference) == ("red", "2 days left")
+    assert badge_of(html, late.reference) == ("overdue", "overdue by 1 day")
+    assert badge_of(html, weekend.reference) == ("overdue", "overdue by 1 day")
+    assert badge_of(html, oldest.reference) == ("overdue", "overdue by 5 days")
+
+
+@pytest.mark.calendar
+def test_badges_count_days_from_whatever_today_is(client, tenant, staff):
+    """On any day the run is moved to: a new request has about a month left, an old one is overdue."""
+    today = utcnow().date()
+    fresh = make_request(tenant, received_at=received(1))
+    old = make_request(tenant, received_at=received(45))
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert references(html) == [old.reference, fresh.reference]
+    left, late = (fresh.target_date - today).days, (today - old.target_date).days
+    assert 28 <= left <= 33 and 8 <= late <= 15
+    assert badge_of(html, fresh.reference) == ("green", f"{left} days left")
+    assert badge_of(html, old.reference) == ("overdue", f"overdue by {late} days")
 
 
 def test_filters_by_status_type_regime_assignee_and_overdue(client, tenant, staff):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.models import utcnow
 from dsar.services import exports
 from dsar.services.fulfilment import expire_exports, fulfil
 from tests.downloads.fixtures import download_path, events, make_request, only_export, open_zip
+
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 def exported(acme, type: str = "access"):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from dsar.extensions import db
 from dsar.models import JobRun
+from tests.clock import dsar_command
 from tests.factories import make_tenant
 from tests.jobs.conftest import attach_datamap
 
@@ -75,10 +76,9 @@ def test_bad_arguments_are_one_line_and_exit_1_or_2(cli, app, args, message):
 def test_the_installed_command_prints_one_line_for_an_unknown_job(app_environ, tmp_path):
     import os
     import subprocess
-    import sys
 
     env = {**app_environ, "PATH": os.environ["PATH"]}
-    result = subprocess.run([sys.executable, "-c", "from dsar.cli import main; main()", "jobs", "run", "nope"],
+    result = subprocess.run(dsar_command("jobs", "run", "nope"),
                             env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [

@@ -5,19 +5,22 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
 from dsar.extensions import db
 from dsar.jobs.runner import INTERRUPTED, run_job
 from dsar.models import JobRun, utcnow
+from tests.clock import dsar_command
 from tests.factories import make_tenant
 from tests.jobs.conftest import attach_datamap
 from tests.retention.conftest import create_table
+
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 OLD_ROWS, FRESH_ROWS, BATCH = 40_000, 300, 25
 
@@ -54,8 +57,7 @@ sources:
 """)
     env = {**app_environ, "DSAR_JOB_BATCH_SIZE": str(BATCH), "PATH": os.environ["PATH"]}
     engine = sa.create_engine(customer_url)
-    worker = subprocess.Popen([sys.executable, "-c", "from dsar.cli import main; main()",
-                               "jobs", "run", "retention", "--tenant", "acme"],
+    worker = subprocess.Popen(dsar_command("jobs", "run", "retention", "--tenant", "acme"),
                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120

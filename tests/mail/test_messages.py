@@ -14,6 +14,8 @@ from dsar.translations import LANGUAGES
 from tests.factories import make_tenant
 from tests.portal.helpers import last_mail, mails
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 CONTEXT = {
     "verification": {"verify_url": "http://x/verify/T", "confirm_url": "http://x/confirm", "code": "123456",
                      "expires_at": utcnow() + timedelta(hours=72)},

@@ -14,6 +14,8 @@ from dsar.mail.messages import RenderedMessage
 from dsar.models import OutboxMessage, utcnow
 from tests.factories import make_tenant
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 
 class Failing:
     name, delivered_status = "failing", "sent"

@@ -12,6 +12,8 @@ from dsar.services import lifecycle
 from tests.factories import make_tenant
 from tests.portal.helpers import last_mail, portal_submit, request_by_reference, reference_in
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 
 @pytest.fixture
 def tenant(app):

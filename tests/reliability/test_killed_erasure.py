@@ -8,24 +8,26 @@ its transaction and is waiting to delete the account when it is killed.
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from dsar import create_app
 from dsar.extensions import db
 from dsar.models import RightsRequest, utcnow
 from dsar.services.fulfilment import fulfil
+from tests.clock import dsar_command
 from tests.conftest import environ_for
 from tests.downloads.fixtures import make_request, write_datamap
 from tests.factories import make_tenant
 from tests.sample_app_db import create_sample_app, sample_datamap_yaml, snapshot
 
-DSAR = str(Path(sys.executable).parent / "dsar")
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,7 +38,7 @@ def _waiting_on_accounts(conn) -> bool:
 
 
 def _run_job(env) -> subprocess.Popen:
-    return subprocess.Popen([DSAR, "jobs", "run", "execute-erasures", "--tenant", "acme"], env=env, cwd=ROOT,
+    return subprocess.Popen(dsar_command("jobs", "run", "execute-erasures", "--tenant", "acme"), env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from tests.retention.conftest import apply, create_table, datamap_for, rows
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 UNITS = [
     # period, now, the cutoff worked out by hand (month rule: clamp to the month's last day)
     ("30 days", datetime(2024, 2, 29, 12, 0, tzinfo=timezone.utc), datetime(2024, 1, 30, 12, 0)),

@@ -14,6 +14,8 @@ from dsar.models import Export, OutboxMessage, RightsRequest, Task, Verification
 from dsar.services import lifecycle
 from tests.factories import make_tenant
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 DAY = timedelta(days=1)
 
 

@@ -17,6 +17,8 @@ from tests.factories import make_tenant
 from tests.retention.conftest import rows
 from tests.sample_app_db import SAMPLE_NOW
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 NOW = SAMPLE_NOW.replace(tzinfo=timezone.utc)
 
 

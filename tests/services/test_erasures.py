@@ -18,6 +18,8 @@ from tests.downloads.fixtures import events, make_request, messages, write_datam
 from tests.factories import make_tenant
 from tests.sample_app_db import TABLES, sample_datamap_yaml, snapshot
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 TAX = "Tax law: legal obligation, Art. 17(3)(b)"
 BILLING = """\
   - name: billing

@@ -23,6 +23,8 @@ from tests.downloads.fixtures import (
 from tests.factories import make_tenant
 from tests.sample_app_db import TABLES, sample_datamap_yaml
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 UNREACHABLE = "postgresql+psycopg://app:hunter2@127.0.0.1:1/app"
 
 

@@ -16,7 +16,10 @@ from dsar.keyring import keyring
 from dsar.models import AuditEvent, OutboxMessage, RightsRequest, utcnow
 from dsar.services import lifecycle
 from dsar.services.lifecycle import Subject
+from tests.clock import FromNow, resolve
 from tests.factories import make_tenant, make_user
+
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 D = date
 
@@ -381,14 +384,14 @@ def test_manual_opt_out_needs_no_verification(app):
     ({"type": "delete"}, "type"),
     ({"regime": "hipaa"}, "regime"),
     ({"regime": "policy"}, "regime"),   # the tenant has no policy days
-    ({"received_at": utcnow() + timedelta(days=30)}, "received_at"),
+    ({"received_at": FromNow(days=30)}, "received_at"),
     ({"received_at": datetime(2025, 3, 3, 10, 0)}, "received_at"),
     ({"subject": Subject(details="no identifier at all")}, "subject"),
 ])
 def test_manual_entry_refuses_bad_input_naming_the_field(app, fields, field):
     tenant = make_tenant()
     arguments = {"type": "access", "channel": "email", "received_at": at(D(2025, 3, 3)),
-                 "subject": Subject(email="a@example.com"), "actor": "token:7", **fields}
+                 "subject": Subject(email="a@example.com"), "actor": "token:7", **resolve(fields)}
     with pytest.raises(ValidationError) as error:
         lifecycle.enter_request(tenant, **arguments)
     assert error.value.details["field"] == field

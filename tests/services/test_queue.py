@@ -12,6 +12,8 @@ from dsar.services import lifecycle
 from dsar.services.queue import is_overdue, queue
 from tests.factories import make_tenant, make_user
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 TODAY = date(2025, 6, 16)
 
 

@@ -17,6 +17,8 @@ from dsar.services import lifecycle
 from dsar.services.reminders import rule_for, sla_reminders
 from tests.factories import make_tenant, make_user
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 TODAY = date(2025, 6, 16)   # a Monday
 DPO = "dpo@example.com"
 

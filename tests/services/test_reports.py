@@ -14,6 +14,8 @@ from dsar.services import lifecycle, reports
 from tests.dashboard.factories import FreshContextClient, sign_in
 from tests.factories import make_tenant, make_user
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 INJECTION = '=HYPERLINK("http://evil.example")'
 #: (received, type, how it ended, days to respond) — the fixture every test here reads.
 FIXTURE = (

@@ -16,6 +16,8 @@ from dsar.services.verification import MoreProofNeeded, VerificationFailed, Wron
 from tests.factories import make_tenant
 from tests.portal.helpers import last_mail, mails
 
+pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
+
 
 def _submit(tenant, type="access", email="alice@example.com", **fields):
     request = intake.submit(tenant, intake.Submission(type=type, email=email, name="Alice", **fields))
