@@ -4,9 +4,14 @@ Work is pushed down to the database that holds the rows (SPEC §9). Each engine 
 *flavour* that knows how to write, as SQL expressions on a column:
 
 * ``expired(column, cutoff)`` — the row is strictly older than the cutoff. Real timestamps
-  compare directly (a naive column holds UTC); ISO text is compared as a moment, not as
-  text (SQLite ``julianday``, PostgreSQL ``::timestamptz`` in a UTC session), so
-  ``2025-01-01T10:00:00Z`` and ``2025-01-01 10:00:00`` are the same instant.
+  compare directly (a naive column holds UTC). ISO text is judged as a moment, not as text
+  (``2025-01-01T10:00:00Z`` and ``2025-01-01 10:00:00`` are the same instant), yet in a
+  form an index on the column serves: two text ranges. Whatever the spelling after the
+  date (``T`` or space, fractions, ``Z``, an offset of at most a day), a value whose date
+  is two days or more before the cutoff's is older, and one whose date is two days or more
+  after it is newer; only the four days around the cutoff are compared as instants
+  (SQLite ``julianday``, PostgreSQL ``::timestamptz`` in a UTC session). Text that does not
+  start with an ISO date is never taken for an old row.
 * ``rewrite(column, strategy)`` — the new value of an anonymized column, the test "this
   row would change" (so a re-run writes and counts nothing), and, where SQL cannot decide
   a value exactly as Python would, the test for the *odd* rows left to Python.
@@ -34,7 +39,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -54,6 +59,9 @@ _WHITESPACE = " \t\n\r\f\v"
 #: except zone ids (fe80::1%eth0) and non-ASCII text, which Python reads: those few rows
 #: are computed in Python. Text that passes yet is no address (1::2::3, 256.1.1.1) makes
 #: the cast fail: that batch is then done in Python.
+#: Text that starts with an ISO date (YYYY-MM-DD), the only text a cutoff can find old.
+ISO_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*"
+ISO_DATE_REGEX = "^[0-9]{4}-[0-1][0-9]-[0-3][0-9]"
 PG_ADDRESS_CHARACTERS = "^[0-9A-Fa-f:.]+$"
 PG_ADDRESS_SEPARATOR = "[.:]"
 PG_DOTTED_QUAD_END = r"(^|:)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"
@@ -125,6 +133,15 @@ class Flavour:
             return col < cutoff
         return col < naive
 
+    def _iso_text_expired(self, col: sa.Column, cutoff: datetime, looks_like_a_date: sa.ColumnElement[bool],
+                          instant_older: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        """ISO text older than ``cutoff``: two index ranges, instants compared only near it."""
+        day = cutoff.astimezone(timezone.utc).date()
+        surely_before, surely_after = (day - timedelta(days=2)).isoformat(), (day + timedelta(days=2)).isoformat()
+        text = sa.cast(col, sa.String) if not isinstance(col.type, sa.String) else col
+        return sa.or_(sa.and_(text < surely_before, looks_like_a_date),
+                      sa.and_(text >= surely_before, text < surely_after, instant_older))
+
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         return _common(col, strategy)
 
@@ -152,9 +169,11 @@ class SqliteFlavour(Flavour):
         raw.create_function("dsar_hmac", 2, _hmac_hex, deterministic=True)
 
     def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
-        # Text in SQLite whatever the declared type: compare instants, not strings.
-        text = cutoff.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
-        return sa.func.julianday(col) < sa.func.julianday(sa.literal(text, sa.String))
+        # Text in SQLite whatever the declared type (DateTime too): ISO text, judged as instants.
+        moment = cutoff.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+        instant_older = sa.func.julianday(col) < sa.func.julianday(sa.literal(moment, sa.String))
+        looks_like_a_date = col.op("GLOB", is_comparison=True)(sa.literal(ISO_DATE_GLOB))
+        return self._iso_text_expired(col, cutoff, looks_like_a_date, instant_older)
 
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         if strategy.kind == "ip":
@@ -178,7 +197,11 @@ class PostgresFlavour(Flavour):
 
     def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
         if isinstance(col.type, sa.String):
-            return sa.cast(col, sa.DateTime(timezone=True)) < cutoff
+            # The cast runs only on rows that start with an ISO date (CASE keeps the order).
+            looks_like_a_date = col.op("~", is_comparison=True)(sa.literal(ISO_DATE_REGEX))
+            instant_older = sa.case((looks_like_a_date, sa.cast(col, sa.DateTime(timezone=True)) < cutoff),
+                                    else_=sa.false())
+            return self._iso_text_expired(col, cutoff, looks_like_a_date, instant_older)
         return super().expired(col, cutoff)
 
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
