@@ -16,7 +16,7 @@ import yaml
 from marshmallow import ValidationError as SchemaError
 
 from dsar.datamap.graph import find_cycle, reachable
-from dsar.datamap.model import DataMap
+from dsar.datamap.model import IDENTITY_TYPES, DataMap
 from dsar.datamap.schema import DataMapSchema, suggest
 from dsar.errors import ValidationError
 
@@ -189,9 +189,26 @@ def structure_issues(raw) -> list[tuple[PathKey, str]]:
     if not isinstance(sources, list):
         return []
     issues = _duplicate_names(sources, ("sources",), "source")
+    declared = raw.get("identities")
+    kinds = (*IDENTITY_TYPES, *(declared if isinstance(declared, dict) else ()))
     for index, source in enumerate(sources):
         if isinstance(source, dict) and isinstance(source.get("tables"), list):
             issues += _source_issues(source, ("sources", index))
+            issues += _identity_kind_issues(source, ("sources", index), kinds)
+    return issues
+
+
+def _identity_kind_issues(source: dict, path: PathKey, kinds: tuple[str, ...]) -> list[tuple[PathKey, str]]:
+    """An identity kind must be built in or declared at the top level (``identities:``)."""
+    issues = []
+    for index, table in enumerate(source["tables"]):
+        identity = table.get("identity") if isinstance(table, dict) else None
+        for kind in identity if isinstance(identity, dict) else ():
+            if kind not in kinds:
+                issues.append((path + ("tables", index, "identity", kind),
+                               f'"{kind}" is not an identity kind{suggest(str(kind), kinds)}: use one of '
+                               f'{", ".join(kinds)}, or declare it under identities: at the top of the file '
+                               f'({kind}: {{label: "..."}})'))
     return issues
 
 
@@ -218,6 +235,9 @@ def _source_issues(source: dict, path: PathKey) -> list[tuple[PathKey, str]]:
         parents[name] = []
         for column, target in _links(table):
             link_path = path + ("tables", index, "link", column)
+            if target == name:
+                issues.append((link_path, f"links {name} to itself, which reaches nobody new"))
+                continue
             if target not in tables:
                 hint = suggest(target, tables) or f' (tables of this source: {", ".join(tables)})'
                 issues.append((link_path, f'links to table "{target}", which is not in source '
@@ -225,6 +245,7 @@ def _source_issues(source: dict, path: PathKey) -> list[tuple[PathKey, str]]:
             else:
                 parents[name].append(target)
     issues += _graph_issues(tables, parents, path)
+    issues += _shared_reach_issues(tables, parents, path)
     for name, (index, table) in tables.items():
         issues += _participation_issues(name, table, path + ("tables", index))
     return issues
@@ -238,15 +259,35 @@ def _participation_issues(name: str, table: dict, path: PathKey) -> list[tuple[P
                                               "(it has an identity or a link)")]
         return []
     return [(path + (key,), f"applies only to tables that requests reach: give {name} an identity or a link")
-            for key in ("erasure", "provided_by_subject") if key in table]
+            for key in ("erasure", "provided_by_subject", "shared") if key in table]
 
 
 def _links(table: dict) -> list[tuple[str, str]]:
+    """(column, target table) of every link target of ``table``, lists unfolded."""
     link = table.get("link")
     if not isinstance(link, dict):
         return []
-    return [(column, target.split(".")[0]) for column, target in link.items()
-            if isinstance(target, str) and target.count(".") == 1]
+    found = []
+    for column, targets in link.items():
+        for target in targets if isinstance(targets, list) else [targets]:
+            if isinstance(target, str) and target.count(".") in (1, 2):
+                found.append((column, target.rsplit(".", 1)[0]))
+    return found
+
+
+def _shared_reach_issues(tables: dict, parents: dict[str, list[str]], path: PathKey) -> list[tuple[PathKey, str]]:
+    """A shared table's rows belong to several people: reaching further tables through them
+    would hand one subject the rows of everyone who shares the address or product."""
+    issues = []
+    for name, linked in parents.items():
+        through = [parent for parent in linked if tables[parent][1].get("shared") is True]
+        if through:
+            issues.append((path + ("tables", tables[name][0], "link"),
+                           f"{name} is reached through shared table {', '.join(through)}: its rows belong to "
+                           "several people, so this would reach other people's rows; link "
+                           f"{name} to a table of the subject instead (the link may be declared on "
+                           f"{', '.join(through)}, pointing at {name})"))
+    return issues
 
 
 def _graph_issues(tables: dict, parents: dict[str, list[str]], path: PathKey) -> list[tuple[PathKey, str]]:

@@ -86,7 +86,8 @@ def test_retained_rows_are_listed_with_basis_and_end_date(sample_app, datamap):
     assert (retained.table, retained.rows, retained.changed, retained.basis) == (
         "invoices", len(alice.rows["invoices"]), 0, TAX)
     assert retained.until == latest.replace(year=latest.year + 7)
-    assert retained.describe() == f"app.invoices: {retained.rows} row(s) kept until {retained.until} — {TAX}"
+    # The subject reads the data map's label (here no description: the table name in words).
+    assert retained.describe() == f"invoices: {retained.rows} row(s) kept until {retained.until} — {TAX}"
 
 
 def test_a_second_run_changes_nothing(sample_app, datamap):
