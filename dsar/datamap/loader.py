@@ -174,7 +174,10 @@ class _Document:
         """Flatten marshmallow's nested error dict into located issues."""
         if isinstance(messages, dict):
             for key, nested in messages.items():
-                self.add_schema_errors(nested, path if key == "_schema" else path + (key,))
+                # marshmallow files a mapping's errors under "key" and "value": not YAML keys.
+                transparent = key == "_schema" or (path[:1] == ("identities",) and len(path) == 2
+                                                   and key in ("key", "value"))
+                self.add_schema_errors(nested, path if transparent else path + (key,))
             return
         for message in messages if isinstance(messages, list) else [messages]:
             if isinstance(message, (dict, list)):
