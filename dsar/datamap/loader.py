@@ -302,6 +302,18 @@ def _graph_issues(tables: dict, parents: dict[str, list[str]], path: PathKey) ->
         return [(link_path(cycle[0]), "link cycle: " + " → ".join(cycle))]
     roots = [name for name, (_, table) in tables.items() if table.get("identity")]
     found = reachable(parents, roots)
-    return [(link_path(name), f"{name} is not reachable from any table with an identity: "
-                              "give one of the tables it links to an identity")
-            for name, linked in parents.items() if linked and name not in found]
+    issues = [(link_path(name), f"{name} is not reachable from any table with an identity: "
+                                "give one of the tables it links to an identity")
+              for name, linked in parents.items() if linked and name not in found]
+    # A link reaches the declaring table *through* the other one: pointing at a table that
+    # requests never reach finds nothing (and was a 500 at fulfilment before).
+    for name, linked in parents.items():
+        if name not in found:
+            continue
+        for parent in dict.fromkeys(linked):
+            if parent not in found:
+                issues.append((link_path(name), f"links to {parent}, which requests do not reach, so this link "
+                                                f"finds nothing; to reach {parent} through {name}, declare the "
+                                                f"link on {parent} instead ({parent}: link: {{column: "
+                                                f"{name}.column}})"))
+    return issues

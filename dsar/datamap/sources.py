@@ -18,6 +18,15 @@ from sqlalchemy import event, exc
 from dsar.datamap.model import Source
 from dsar.errors import ConfigurationError, SourceUnavailable
 
+class DataMapMismatch(ConfigurationError):
+    """The data map and a customer database disagree (a table or column gone, a type the
+    database refuses to compare, a key that is not unique): fulfilment stops before writing
+    and records why; the request waits until the map or the database is fixed."""
+
+    code = "datamap_mismatch"
+    status = 409
+
+
 _engines: dict[str, sa.Engine] = {}
 _lock = threading.Lock()
 
@@ -111,7 +120,7 @@ def reflect(connection: sa.Connection, source: Source, names: Iterable[str]) -> 
             try:
                 tables[name] = sa.Table(table, metadata, schema=schema or None, autoload_with=connection)
             except exc.NoSuchTableError:
-                raise ConfigurationError(
+                raise DataMapMismatch(
                     f'table "{name}" of source "{source.name}" does not exist '
                     "(dsar datamap check lists every mismatch)",
                     details={"source": source.name, "table": name}) from None
@@ -127,7 +136,7 @@ def reading(source: Source, table: str, doing: str = "reading") -> Iterator[None
     except exc.DBAPIError as error:
         if error.connection_invalidated:
             raise unavailable(source, error) from None
-        raise ConfigurationError(
+        raise DataMapMismatch(
             f'{doing} table "{table}" of source "{source.name}" failed: {driver_reason(source, error)} '
             "(dsar datamap check lists every mismatch)",
             details={"source": source.name, "table": table}) from None
@@ -146,7 +155,7 @@ def column(table: sa.Table, name: str, source: Source) -> sa.Column:
     try:
         return table.c[name]
     except KeyError:
-        raise ConfigurationError(
+        raise DataMapMismatch(
             f'column "{table.name}.{name}" of source "{source.name}" does not exist '
             "(dsar datamap check lists every mismatch)",
             details={"source": source.name, "table": table.fullname}) from None

@@ -23,7 +23,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from dsar.datamap.model import DataMap, Source, Table
-from dsar.datamap.sources import NO_MATCH, coerce, column, connect, reading, reflect, same_type
+from dsar.datamap.sources import NO_MATCH, DataMapMismatch, coerce, column, connect, reading, reflect, same_type
 from dsar.errors import ConfigurationError
 
 Identifiers = Mapping[str, object]  # {"email": ..., "phone": ..., "customer_id": ...}
@@ -57,6 +57,10 @@ class SubjectRows:
     def linked(self, table: sa.Table, link) -> sa.ColumnElement[bool]:
         """``table.column IN (the linked column of the subject's rows of the other table)``."""
         mine = column(table, link.column, self.source)
+        if link.table not in self.tables:  # the loader refuses this; a hand-built model may not
+            raise DataMapMismatch(f'table "{table.name}" of source "{self.source.name}" links to '
+                                     f'"{link.table}", which requests do not reach',
+                                     details={"source": self.source.name, "table": table.name})
         theirs = column(self.tables[link.table], link.target_column, self.source)
         if not same_type(mine, theirs):
             theirs = sa.cast(theirs, mine.type)

@@ -43,7 +43,7 @@ from sqlalchemy import exc
 
 from dsar.datamap.graph import children_first
 from dsar.datamap.model import Anonymize, DataMap, Delete, Link, Retain, Source, Table
-from dsar.datamap.sources import column, connect, reading, same_type
+from dsar.datamap.sources import DataMapMismatch, column, connect, reading, same_type
 from dsar.errors import ConfigurationError, SourceUnavailable
 from dsar.fulfilment.discovery import Identifiers, SubjectRows, subject_rows
 from dsar.retention.statements import python_value
@@ -206,7 +206,7 @@ class Plan:
                     if isinstance(constraint, sa.UniqueConstraint)]
         uniques += [{c.name for c in index.columns} for index in live.indexes if index.unique]
         if declared not in uniques:
-            raise ConfigurationError(
+            raise DataMapMismatch(
                 f'table "{table.name}" of source "{self.source.name}": primary_key '
                 f'{", ".join(table.key)} is not the table\'s primary key or a unique constraint, so erasure '
                 "could reach other people's rows; nothing was erased (dsar datamap check)",

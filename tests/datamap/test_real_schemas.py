@@ -149,3 +149,12 @@ def test_check_finds_a_missing_table(source_url, tmp_path):
     path = tmp_path / "shop.yml"
     path.write_text(shop_datamap_yaml(source_url))
     assert 'shop.loyalty: table "loyalty" does not exist' in check_datamap(path).errors
+
+
+def test_a_link_to_a_table_requests_do_not_reach_is_an_error_not_a_500_later():
+    text = broken("        link: {customer_id: customer.id}\n        categories: {total:",
+                  "        link: {customer_id: customer.id, warehouse_id: warehouse.id}\n        categories: {total:")
+    text += "      - {name: warehouse, primary_key: id}\n"
+    (error,) = [e for e in errors_of(text) if "which requests do not reach" in e]
+    assert ": sources[0].tables[2].link: links to warehouse, which requests do not reach, so this link finds " \
+           "nothing; to reach warehouse through orders, declare the link on warehouse instead" in error
