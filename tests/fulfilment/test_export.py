@@ -172,8 +172,16 @@ def test_cover_letter_has_the_article_15_sections():
 def test_cover_letter_names_tables_searched_without_data():
     archive = unzip(context(), sample_tables())
     letter = archive.read("README.html").decode("utf-8")
-    assert "server_logs (app)" in letter
+    assert "searched these places and found nothing about you:\nserver_logs." in letter
     assert not any("server_logs" in name for name in archive.namelist())
+
+
+def test_cover_letter_names_tables_by_the_data_maps_labels_never_source_table():
+    labels = {"app/accounts": "Your account", "support/tickets": "Your support tickets", "app/server_logs": "Server logs"}
+    letter = unzip(context(labels=labels), sample_tables()).read("README.html").decode("utf-8")
+    for label in labels.values():
+        assert label in letter
+    assert "(app)" not in letter and "app/accounts" not in letter.replace("data/app/accounts", "")
 
 
 def test_cover_letter_escapes_every_value():
