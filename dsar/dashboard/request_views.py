@@ -20,7 +20,7 @@ from dsar.errors import Conflict, DsarError
 from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.models import Export, Task, utcnow
-from dsar.services import audit, exports, fulfilment, lifecycle
+from dsar.services import audit, exports, fulfilment, identifiers, lifecycle
 
 
 @bp.get("/requests/<reference>")
@@ -90,6 +90,8 @@ def request_new():
                 received_at=_received_at(form.received_on.data), actor=actor(),
                 verified=form.verified.data, verification_reason=_text(form.verification_reason),
                 subject=lifecycle.Subject(**{name: _text(getattr(form, name)) for name in SUBJECT_FIELDS}))
+            # Staff typed them from a letter or a call: hints until confirmed with a reason.
+            identifiers.record(created, {"phone": _text(form.phone), "customer_id": _text(form.customer_id)})
             db.session.commit()
             flash(f"Request {created.reference} recorded; its clock started on {created.received_at:%d %b %Y}.")
             return redirect(url_for("dashboard.request_detail", reference=created.reference), code=303)
