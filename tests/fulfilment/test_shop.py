@@ -33,7 +33,7 @@ def answer(datamap, identifiers) -> dict[str, set[tuple]]:
     found = {}
     for table in participating(source):
         rows = [row for batch in iter_rows(source, table, identifiers) for row in batch]
-        found[table] = {tuple(row[k] for k in KEYS[table]) for row in rows}
+        found[table] = {tuple(row[k] for k in KEYS.get(table, ("id",))) for row in rows}
     return found
 
 
@@ -121,3 +121,35 @@ def test_erasure_touches_nobody_else_property(source_url, seed, people, victim):
     shop = create_shop(source_url, seed=seed, people=people)
     shop_map = parse_datamap(shop_datamap_yaml(shop.url), name="shop.yml")
     _check_erasure(shop, shop_map, victim)
+
+
+@pytest.fixture
+def pg_shop(pg_server):
+    """The shop on PostgreSQL with a second schema (SQLite has schemas only as attached files)."""
+    import uuid
+
+    name = f"shop_schema_{uuid.uuid4().hex[:8]}"
+    url = pg_server.url_for(name)
+    yield create_shop(url, seed=3, people=4)
+    dispose_engines()
+    pg_server.drop(name)
+
+
+def test_schema_qualified_tables_are_found_and_erased_by_their_schema(pg_shop):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_shop.url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA billing"))
+        conn.execute(sa.text("CREATE TABLE billing.invoices (id INTEGER PRIMARY KEY, "
+                             "customer_id INTEGER NOT NULL REFERENCES public.customer (id), amount INTEGER)"))
+        conn.execute(sa.text("INSERT INTO billing.invoices VALUES (1, 1, 10), (2, 2, 20), (3, 1, 30)"))
+    engine.dispose()
+    text = shop_datamap_yaml(pg_shop.url) + (
+        "      - name: billing.invoices\n        primary_key: id\n        link: {customer_id: customer.id}\n")
+    datamap = parse_datamap(text, name="shop.yml")
+    first = pg_shop.people[0]
+    assert answer(datamap, first.identifiers)["billing.invoices"] == {(1,), (3,)}
+    outcome = {t.table: t for t in erase_subject(datamap, first.identifiers, hash_key=KEY, now=SHOP_NOW).tables}
+    assert outcome["billing.invoices"].deleted == 2
+    assert answer(datamap, pg_shop.people[1].identifiers)["billing.invoices"] == {(2,)}
