@@ -256,6 +256,11 @@ def _source_issues(source: dict, path: PathKey) -> list[tuple[PathKey, str]]:
 
 def _participation_issues(name: str, table: dict, path: PathKey) -> list[tuple[PathKey, str]]:
     """A table requests reach needs a primary key; one they don't cannot have an erasure."""
+    key = table.get("primary_key")
+    if isinstance(key, list) and len(key) > 1 and table.get("retention"):
+        return [(path + ("primary_key",), "retention works through the table in batches by one key column: "
+                                          "a table with retention rules needs a one-column primary_key "
+                                          "(or a unique column)")]
     if table.get("identity") or table.get("link"):
         if "primary_key" not in table:
             return [(path + ("primary_key",), "is required for a table that requests reach "

@@ -158,3 +158,11 @@ def test_a_link_to_a_table_requests_do_not_reach_is_an_error_not_a_500_later():
     (error,) = [e for e in errors_of(text) if "which requests do not reach" in e]
     assert ": sources[0].tables[2].link: links to warehouse, which requests do not reach, so this link finds " \
            "nothing; to reach warehouse through orders, declare the link on warehouse instead" in error
+
+
+def test_a_composite_key_on_a_table_with_retention_is_an_error():
+    text = broken("        link: {order_id: orders.id}\n",
+                  "        link: {order_id: orders.id}\n        retention: {after: 2 years, from: order_id, action: delete}\n")
+    assert any(e.endswith("sources[0].tables[4].primary_key: retention works through the table in batches by one "
+                          "key column: a table with retention rules needs a one-column primary_key (or a unique "
+                          "column)") for e in errors_of(text))
