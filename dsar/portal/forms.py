@@ -101,8 +101,17 @@ class ProofForm(FlaskForm):
     declaration = BooleanField(_l("I declare, under penalty of perjury, that I am the person this request "
                                   "is about, or authorised to act for them."))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: The tenant's own identity kinds, answered as ``identity_<kind>`` (see RequestForm).
+        self.identities = _tenant_identities()
+        self.identity_values = {kind: (request.form.get(f"identity_{kind}") or "").strip()[:LIMITS["identity"]]
+                                for kind in self.identities} if request.method == "POST" else {}
+
     def answers(self, kinds: list[str]) -> dict[str, str]:
-        return {kind: getattr(self, kind).data for kind in kinds if hasattr(self, kind) and getattr(self, kind).data}
+        given = {kind: getattr(self, kind).data for kind in kinds if hasattr(self, kind) and getattr(self, kind).data}
+        given.update({kind: value for kind, value in self.identity_values.items() if kind in kinds and value})
+        return given
 
 
 class CodeForm(ProofForm):
