@@ -20,11 +20,10 @@ from dsar.models import RequestIdentifier, RightsRequest, for_tenant, utcnow
 from dsar.services import audit
 from dsar.services.lifecycle import subject_of
 
-#: Identity kinds every data map knows; a data map adds its own (``identities:``).
-BUILT_IN_KINDS = ("email", "phone", "customer_id")
 #: How an identifier was proven, in words for the request page.
 PROOFS = {"verified": "the verified e-mail address", "data_point": "matched in stronger verification",
           "staff": "confirmed by staff"}
+HINT = "a hint: not used to find data until confirmed"
 MAX_VALUE = 200
 
 
@@ -41,8 +40,7 @@ class Identifier:
 
     @property
     def proof_words(self) -> str:
-        return PROOFS.get(self.proof, "a hint: not used to find data until confirmed") if self.proof \
-            else "a hint: not used to find data until confirmed"
+        return PROOFS.get(self.proof, self.proof) if self.proof else HINT
 
 
 def record(request: RightsRequest, values: Mapping[str, str | None]) -> None:

@@ -82,7 +82,7 @@ def test_the_outcome_of_an_erasure_is_a_table_in_words(client, tenant, dpo, shop
     assert 'id="result"' in page and '"erasure"' not in page and "tojson" not in page
     assert "Your customer account" in page and "Postal addresses" in page
     if person.rows["orders"]:
-        assert f"row(s) kept until" in page and TAX in page
+        assert "row(s) kept until" in page and TAX in page
     assert "shared reference data" in page
 
 

@@ -12,10 +12,22 @@ from dsar.errors import DsarError
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.services.fulfilment import execute_erasures, fulfil
-from tests.api.conftest import headers_for, token_for  # noqa: F401  (fixture)
+from tests.api.conftest import headers_for
 from tests.downloads.fixtures import events, make_request, write_datamap
 from tests.factories import make_tenant
 from tests.shop_db import create_shop, shop_datamap_yaml, shop_snapshot
+
+
+@pytest.fixture
+def token_for(app):
+    from dsar.services.staff import create_token
+
+    def issue(tenant) -> str:
+        secret = create_token(tenant, "tests", actor="test").secret
+        db.session.commit()
+        return secret
+
+    return issue
 
 
 @pytest.fixture
