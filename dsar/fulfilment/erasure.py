@@ -184,6 +184,7 @@ class Plan:
         self.keys: dict[str, list[tuple]] = {}
         self.values: dict[str, dict[tuple, dict[str, object]]] = {}  # key -> linked column values
         self.kept: dict[str, dict[tuple, str]] = {}  # key -> why
+        self.needed_by: dict[str, set[str]] = {}  # table -> tables whose kept rows refer to its rows
         for table in children_first(source):
             self._check_key(table)
             with reading(source, table.name, "planning the erasure of"):
@@ -271,15 +272,16 @@ class Plan:
             for table in self.source.tables:
                 if table.name not in self.keys or not isinstance(table.erasure_strategy, Delete):
                     continue
-                needed = self._needed(table)
-                for key in needed:
+                for key, referrers in self._needed(table).items():
+                    self.needed_by.setdefault(table.name, set()).update(referrers)
                     if key not in self.kept[table.name]:
                         self.kept[table.name][key] = NEEDED
                         changed = True
 
-    def _needed(self, table: Table) -> set[tuple]:
-        """Keys of ``table``'s subject rows that surviving subject rows of other tables refer to."""
-        wanted: dict[str, set] = {}
+    def _needed(self, table: Table) -> dict[tuple, set[str]]:
+        """Keys of ``table``'s subject rows that surviving subject rows of other tables refer
+        to, each with the names of those tables."""
+        wanted: list[tuple[str, set, str]] = []  # (my column, values referred to, referring table)
         for edge in edges(self.source, table.name):
             referrer = self.source.table(edge.other)
             if edge.other not in self.keys or not _refers_back(self.source, table.name, edge):
@@ -288,9 +290,13 @@ class Plan:
                 continue
             values = {self.values[edge.other][key].get(edge.theirs) for key in self.keys[edge.other]
                       if self.survives(referrer, key)}
-            wanted.setdefault(edge.mine, set()).update(values - {None})
-        return {key for key in self.keys[table.name]
-                if any(_same(self.values[table.name][key].get(col), values) for col, values in wanted.items())}
+            wanted.append((edge.mine, values - {None}, edge.other))
+        found: dict[tuple, set[str]] = {}
+        for key in self.keys[table.name]:
+            for name, values, referrer in wanted:
+                if _same(self.values[table.name][key].get(name), values):
+                    found.setdefault(key, set()).add(referrer)
+        return found
 
     def detaches(self, table: Table, link_column: str, parent: str) -> bool:
         """Whether anonymized rows of ``table`` empty their link to ``parent`` (nullable, and
@@ -390,8 +396,7 @@ class _Eraser:
         return tuple(sorted(counts.items()))
 
     def _needing(self, table: Table) -> list[str]:
-        return sorted({edge.other for edge in edges(self.plan.source, table.name)
-                       if edge.other in self.plan.keys and _refers_back(self.plan.source, table.name, edge)})
+        return sorted(self.plan.needed_by.get(table.name, ()))
 
     def _by_key(self, table: Table, keys: Sequence[tuple]) -> sa.ColumnElement[bool]:
         """Rows named by their full key: ``key IN (…)`` or ``(a, b) IN ((…), …)``."""

@@ -103,6 +103,21 @@ def test_an_erasure_leaves_the_victim_unchanged(client, shop, shop_tenant, staff
     # What the attacker did prove, their own address, was erased (deleted, or emptied where kept).
     assert all(after["customer"].get(k) != before["customer"][k] for k in attacker.rows["customer"])
 
+    # The evidence: per table, by the map's labels, what was deleted, anonymized, retained or kept.
+    result = {t["table"]: t for t in client.get(f"/api/v1/requests/{reference}", headers=staff).json["result"]["tables"]}
+    assert set(result) == {"customer", "address", "orders", "payment_card", "order_item", "product",
+                           "service_request", "loyalty"}
+    assert result["address"]["label"] == "Postal addresses" and result["address"]["shared"]
+    assert result["address"]["retained"]["basis"].startswith("shared reference data")
+    assert result["customer"]["label"] == "Your customer account"
+    if attacker.rows["orders"]:
+        assert result["orders"]["retained"]["until"] and result["customer"]["kept"][0]["why"].startswith(
+            "kept records of orders refer to them")
+        assert set(result["customer"]["anonymized_columns"]) == {"email", "phone", "customer_number", "name"}
+    else:
+        assert result["customer"]["deleted"] == 1
+    assert result["order_item"]["deleted"] == len(attacker.rows["order_item"])
+
 
 def test_staff_confirm_a_hint_with_a_reason_and_then_it_finds_data(client, shop, shop_tenant, staff):
     victim, _ = victim_and_attacker(shop)
