@@ -15,7 +15,9 @@ from dsar.services.fulfilment import execute_erasures, fulfil
 from tests.dashboard.factories import sign_in
 from tests.downloads.fixtures import events, write_datamap
 from tests.factories import make_tenant, make_user
-from tests.shop_db import TAX, create_shop, shop_datamap_yaml
+from tests.shop_db import SHOP_NOW, TAX, create_shop, shop_datamap_yaml
+
+SHOP_DAY = SHOP_NOW.date()
 
 
 @pytest.fixture
@@ -97,3 +99,16 @@ def test_a_failed_fulfilment_is_shown_on_the_page(client, tenant, dpo, shop):
     assert 'id="fulfilment-failed"' in page
     assert "table &#34;loyalty&#34; of source &#34;shop&#34; does not exist" in page
     assert "The request stays in progress" in page
+
+
+def test_manual_entry_takes_the_maps_own_identities_as_hints(client, tenant, dpo, shop):
+    form = client.get("/dashboard/requests/new").get_data(as_text=True)
+    assert '<label for="identity-loyalty_id">Loyalty card number (optional)</label>' in form
+    received = SHOP_DAY.isoformat()
+    response = client.post("/dashboard/requests/new", data={
+        "channel": "post", "received_on": received, "type": "access", "regime": "gdpr",
+        "email": "letter@example.org", "name": "Leta", "identity_loyalty_id": " L-77 ", "customer_id": "C-1002"})
+    assert response.status_code == 303
+    request = db.session.execute(sa.select(RightsRequest).where(RightsRequest.tenant_id == tenant.id)).scalar_one()
+    assert {(i.kind, i.value, i.proven) for i in identifiers.listed(request) if i.kind != "email"} == \
+        {("loyalty_id", "L-77", False), ("customer_id", "C-1002", False)}
