@@ -59,6 +59,10 @@ class IntakeIn(Schema):
     language = fields.String(validate=validate.OneOf(tuple(LANGUAGES)),
                              metadata={"description": "of the messages; default: Accept-Language"})
     agent = fields.Nested(AgentIn, metadata={"description": "an authorised agent acting for the subject"})
+    identities = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
+                             values=fields.String(validate=validate.Length(max=LIMITS["identity"])),
+                             metadata={"description": "the organisation's own identity kinds (its data map's "
+                                                      "identities:), e.g. {\"loyalty_id\": \"L-1001\"}"})
 
     @validates_schema
     def _rectification_needs_details(self, data, **kwargs) -> None:
@@ -98,6 +102,7 @@ def submit(body, slug: str):
     submission = intake.Submission(
         type=body["type"], email=body["email"], name=body.get("name"), phone=body.get("phone"),
         customer_id=body.get("customer_id"), details=body.get("details"), regime=body.get("regime"),
+        identities=tuple((body.get("identities") or {}).items()),
         agent=intake.Agent(agent["name"], agent["email"], agent["relationship"]) if agent else None)
     language = body.get("language") or supported(request.accept_languages.best_match(LANGUAGES))
     try:

@@ -17,8 +17,9 @@ from dsar.api.schemas import ActionIn, ManualEntryIn, QueueArgs, QueuePageOut, R
 from dsar.errors import NotFound
 from dsar.extensions import db
 from dsar.models import RightsRequest, for_tenant, utcnow
-from dsar.services import lifecycle
+from dsar.services import identifiers, lifecycle
 from dsar.services.fulfilment import fulfil
+from dsar.services.intake import check_identities
 from dsar.services.queue import queue
 
 blp = Blueprint("requests", __name__, description="The tenant's requests: queue, manual entry, actions.")
@@ -48,12 +49,17 @@ def list_requests(**filters):
 @blp.alt_response(422, description="a field is wrong; `details.json` names it")
 def enter_request(entry):
     """Record a request received by e-mail, post, phone or in person; the clock starts at ``received_at``."""
+    subject = dict(entry["subject"])
+    custom = tuple(subject.pop("identities", {}).items())
     with _unit_of_work():
+        check_identities(g.tenant, custom)
         request = lifecycle.enter_request(
-            g.tenant, type=entry["type"], subject=lifecycle.Subject(**entry["subject"]),
+            g.tenant, type=entry["type"], subject=lifecycle.Subject(**subject),
             channel=entry["channel"], received_at=entry["received_at"], regime=entry.get("regime"),
             verified=entry["verified"], verification_reason=entry.get("verification_reason"),
             actor=api_actor())
+        identifiers.record(request, {"phone": subject.get("phone"), "customer_id": subject.get("customer_id"),
+                                     **dict(custom)})
     return request, 201, {"Location": url_for("requests.get_request", reference=request.reference)}
 
 
@@ -68,23 +74,26 @@ def get_request(reference: str):
     return _own_request(reference)
 
 
-#: action -> what it does, given the request, the actor and the reason (None if not given).
-ACTIONS: dict[str, Callable[[RightsRequest, str, str | None], RightsRequest]] = {
-    "verify": lambda r, actor, reason: lifecycle.verify(r, actor, reason=reason),
-    "approve": lambda r, actor, reason: lifecycle.approve(r, actor),
-    "deny": lambda r, actor, reason: lifecycle.deny(r, actor, reason),
-    "pause": lambda r, actor, reason: lifecycle.pause(r, actor, reason),
-    "resume": lambda r, actor, reason: lifecycle.resume(r, actor, reason=reason),
-    "extend": lambda r, actor, reason: lifecycle.extend(r, actor, reason),
-    "fulfil": lambda r, actor, reason: fulfil(r, actor),
-    "cancel": lambda r, actor, reason: lifecycle.cancel(r, actor, reason),
+#: action -> what it does, given the request, the actor and the body.
+ACTIONS: dict[str, Callable[[RightsRequest, str, dict], object]] = {
+    "verify": lambda r, actor, body: lifecycle.verify(r, actor, reason=body.get("reason")),
+    "approve": lambda r, actor, body: lifecycle.approve(r, actor),
+    "deny": lambda r, actor, body: lifecycle.deny(r, actor, body.get("reason")),
+    "pause": lambda r, actor, body: lifecycle.pause(r, actor, body.get("reason")),
+    "resume": lambda r, actor, body: lifecycle.resume(r, actor, reason=body.get("reason")),
+    "extend": lambda r, actor, body: lifecycle.extend(r, actor, body.get("reason")),
+    "fulfil": lambda r, actor, body: fulfil(r, actor),
+    "cancel": lambda r, actor, body: lifecycle.cancel(r, actor, body.get("reason")),
+    "confirm_identifier": lambda r, actor, body: identifiers.confirm(r, body.get("kind") or "", actor,
+                                                                     body.get("reason") or ""),
 }
 
 
 @blp.post("/requests/<reference>/<action>")
 @token_required
 @blp.doc(security=SECURITY, description="action: " + ", ".join(ACTIONS) + ". Body "
-         '`{"reason": ...}` for verify, deny, pause, extend and cancel.')
+         '`{"reason": ...}` for verify, deny, pause, extend and cancel; '
+         '`{"kind": ..., "reason": ...}` for confirm_identifier (a hint becomes proven, audited).')
 @blp.arguments(ActionIn)
 @blp.response(200, RequestOut)
 @blp.alt_response(401, description=UNAUTHORIZED)
@@ -97,7 +106,7 @@ def request_action(body, reference: str, action: str):
         raise NotFound(f"no action {action!r}; choose one of {', '.join(ACTIONS)}", details={"field": "action"})
     request = _own_request(reference)
     with _unit_of_work():
-        ACTIONS[action](request, api_actor(), body.get("reason"))
+        ACTIONS[action](request, api_actor(), body)
     return request
 
 

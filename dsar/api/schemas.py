@@ -57,6 +57,10 @@ class SubjectIn(Schema):
     phone = fields.String(validate=validate.Length(min=3, max=50))
     customer_id = fields.String(validate=validate.Length(min=1, max=100))
     details = fields.String(validate=validate.Length(max=5000))
+    identities = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
+                             values=fields.String(validate=validate.Length(min=1, max=200)),
+                             metadata={"description": "the organisation's own identity kinds, e.g. "
+                                                      "{\"loyalty_id\": \"L-1001\"}; recorded as hints"})
 
 
 class ManualEntryIn(Schema):
@@ -83,6 +87,8 @@ class ManualEntryIn(Schema):
 
 class ActionIn(Schema):
     reason = fields.String(allow_none=True, validate=_REASON)
+    kind = fields.String(validate=validate.Length(min=1, max=40),
+                         metadata={"description": "confirm_identifier: which identifier (phone, customer_id …)"})
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -137,11 +143,26 @@ class SubjectOut(Schema):
     details = fields.String(allow_none=True)
 
 
+class IdentifierOut(Schema):
+    kind = fields.String()
+    value = fields.String()
+    proven = fields.Boolean(metadata={"description": "false: a hint, never used to find data"})
+    proof = fields.String(allow_none=True, metadata={"description": "verified | data_point | staff"})
+
+
 class RequestDetailOut(RequestOut):
-    """One request for staff: with the subject (decrypted) and the audit trail."""
+    """One request for staff: with the subject (decrypted), its identifiers, the outcome and
+    the audit trail."""
 
     legal_hold_reason = fields.String(allow_none=True)
     subject = fields.Method("_subject", metadata={"description": "decrypted; on this endpoint only"})
+    identifiers = fields.Method("_identifiers", metadata={
+        "description": "every identifier and whether it is proven; only proven ones reach data (SPEC §4)"})
+    result = fields.Method("_result", metadata={
+        "description": "the outcome as evidence, per table: rows exported, deleted, anonymized (columns), "
+                       "retained (basis, until), kept because shared or still referenced (SPEC §6)"})
+    last_failure = fields.Method("_last_failure", metadata={
+        "description": "the latest fulfilment_failed event since the request last moved, or null"})
     events = fields.Method("_events", metadata={"description": "the audit trail, oldest first"})
 
     def _events(self, request) -> list[dict]:
@@ -149,6 +170,21 @@ class RequestDetailOut(RequestOut):
 
     def _subject(self, request) -> dict:
         return SubjectOut().dump(asdict(lifecycle.subject_of(request)))
+
+    def _identifiers(self, request) -> list[dict]:
+        from dsar.services import identifiers
+
+        return IdentifierOut(many=True).dump([{**asdict(i), "proven": i.proven} for i in identifiers.listed(request)])
+
+    def _result(self, request) -> dict | None:
+        from dsar.services.evidence import outcome_tables
+
+        return {"tables": outcome_tables(request), **(request.result or {})} if request.result else None
+
+    def _last_failure(self, request) -> dict | None:
+        from dsar.services.evidence import last_failure
+
+        return last_failure(request)
 
 
 class QueuePageOut(Schema):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dsar.domain.request_states import TRANSITIONS
 from dsar.errors import NotFound, ValidationError
 from dsar.models import RightsRequest
-from dsar.services import fulfilment, lifecycle
+from dsar.services import fulfilment, identifiers, lifecycle
 
 #: Reasons to deny, as templates the staff member edits before sending (key, label, text).
 DENIAL_TEMPLATES: tuple[tuple[str, str, str], ...] = (
@@ -128,6 +128,11 @@ ACTIONS: dict[str, Action] = {
                                "Erasure scheduled: the subject can cancel during the grace period."),
     "cancel": Action("Cancel for the subject", "work", lambda r, f, a: lifecycle.cancel(r, a, _text(f, "reason")),
                      TRANSITIONS["cancel"].sources, "Cancelled."),
+    "confirm_identifier": Action(
+        "Confirm the identifier", "work",
+        lambda r, f, a: identifiers.confirm(r, _text(f, "kind"), a, _text(f, "reason")),
+        ("unverified", "verified", "in_progress", "paused", "scheduled"),
+        "Identifier confirmed: it is now used to find the subject's data."),
     "assign": Action("Assign", "work", _assign, None, "Assignment saved."),
     "note": Action("Add a note", "work", lambda r, f, a: lifecycle.add_note(r, a, _text(f, "note")),
                    None, "Note added."),

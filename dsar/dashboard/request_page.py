@@ -6,7 +6,7 @@ logs or the audit trail.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,8 +16,9 @@ from dsar.errors import DsarError
 from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import AuditEvent, Export, OutboxMessage, RightsRequest, Task, for_tenant, utcnow
-from dsar.services import fulfilment
-from dsar.services.lifecycle import Subject, subject_of
+from dsar.services import evidence, fulfilment, identifiers
+from dsar.services.intake import custom_identity_kinds
+from dsar.services.lifecycle import Subject, subject_of, tenant_of
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,14 @@ class RequestPage:
     exports: list[Export]
     preview: dict[tuple[str, str], int] | None = None
     preview_error: str | None = None
+    identifiers: list[identifiers.Identifier] = field(default_factory=list)
+    identity_labels: dict[str, str] = field(default_factory=dict)
+    outcome: list[dict] = field(default_factory=list)
+    failure: dict | None = None
+
+    @property
+    def hints(self) -> list[identifiers.Identifier]:
+        return [i for i in self.identifiers if not i.proven]
 
 
 def build(request: RightsRequest, *, today: date | None = None) -> RequestPage:
@@ -68,9 +77,33 @@ def build(request: RightsRequest, *, today: date | None = None) -> RequestPage:
         request=request, subject=subject_of(request), agent=agent,
         badge=badge(request, today or utcnow().date()), events=list(events),
         messages=[Message(m, ring.decrypt_text(m.to_enc)) for m in messages],
-        tasks=[TaskView(t, ring.decrypt_text(t.details_enc)) for t in tasks], exports=list(exports))
+        tasks=[TaskView(t, ring.decrypt_text(t.details_enc)) for t in tasks], exports=list(exports),
+        outcome=[{**t, "words": outcome_words(t)} for t in evidence.outcome_tables(request)],
+        failure=evidence.last_failure(request))
+    if request.identifiers_erased_at is None:
+        page.identifiers = identifiers.listed(request)
+        page.identity_labels = {"phone": "Phone", "customer_id": "Customer number",
+                                **custom_identity_kinds(tenant_of(request))}
     _add_preview(page)
     return page
+
+
+def outcome_words(table: dict) -> str:
+    """One table's outcome in words: exported, deleted, anonymized (columns), retained, kept."""
+    parts = []
+    if table["exported"]:
+        parts.append(f"{table['exported']} row(s) exported")
+    if table["deleted"]:
+        parts.append(f"{table['deleted']} row(s) deleted")
+    if table["anonymized"]:
+        columns = ", ".join(table["anonymized_columns"])
+        parts.append(f"{table['anonymized']} row(s) anonymized" + (f" ({columns})" if columns else ""))
+    retained = table["retained"]
+    if retained and retained["rows"]:
+        until = f" until {retained['until']}" if retained.get("until") else ""
+        parts.append(f"{retained['rows']} row(s) kept{until} — {retained['basis']}")
+    parts += [f"{kept['rows']} row(s) kept because {kept['why']}" for kept in table["kept"]]
+    return "; ".join(parts) or "nothing of the subject found"
 
 
 def _add_preview(page: RequestPage) -> None:

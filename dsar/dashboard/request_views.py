@@ -20,7 +20,8 @@ from dsar.errors import Conflict, DsarError
 from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.models import Export, Task, utcnow
-from dsar.services import audit, exports, fulfilment, lifecycle
+from dsar.services import audit, exports, fulfilment, identifiers, lifecycle
+from dsar.services.intake import custom_identity_kinds
 
 
 @bp.get("/requests/<reference>")
@@ -81,6 +82,7 @@ def task_done(reference: str, task_id: int):
 def request_new():
     """A request received by post, phone or e-mail: the clock starts on the date received."""
     form = ManualRequestForm(regime=g.tenant.regime)
+    custom = custom_identity_kinds(g.tenant)
     if request.method == "GET" and not form.received_on.data:
         form.received_on.data = utcnow().date()
     if form.validate_on_submit():
@@ -90,13 +92,21 @@ def request_new():
                 received_at=_received_at(form.received_on.data), actor=actor(),
                 verified=form.verified.data, verification_reason=_text(form.verification_reason),
                 subject=lifecycle.Subject(**{name: _text(getattr(form, name)) for name in SUBJECT_FIELDS}))
+            # Staff typed them from a letter or a call: hints until confirmed with a reason.
+            identifiers.record(created, {"phone": _text(form.phone), "customer_id": _text(form.customer_id),
+                                         **_custom_identities(custom)})
             db.session.commit()
             flash(f"Request {created.reference} recorded; its clock started on {created.received_at:%d %b %Y}.")
             return redirect(url_for("dashboard.request_detail", reference=created.reference), code=303)
         except DsarError as exc:
             db.session.rollback()
             show_on_form(form, exc, fields=SERVICE_TO_FORM)
-    return render_template("dashboard/request_new.html", form=form), 400 if form.errors else 200
+    return render_template("dashboard/request_new.html", form=form, identities=custom), 400 if form.errors else 200
+
+
+def _custom_identities(kinds) -> dict[str, str]:
+    """The data map's own identities typed on the form (``identity_<kind>``), trimmed."""
+    return {kind: value[:200] for kind in kinds if (value := (request.form.get(f"identity_{kind}") or "").strip())}
 
 
 SUBJECT_FIELDS = ("email", "name", "phone", "customer_id", "details")

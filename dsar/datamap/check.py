@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from dsar.datamap.describe import table_rules
+from dsar.datamap.describe import describe_erasure, table_rules
 from dsar.datamap.graph import describe_reach
 from dsar.datamap.loader import DataMapError, load_datamap
 from dsar.datamap.model import Anonymize, DataMap, Retain, Source, Table
@@ -81,6 +81,32 @@ def describe_datamap(datamap: DataMap) -> list[str]:
         lines += [f"    {t.name.ljust(width)}  {describe_reach(source, t.name)}" for t in source.tables]
         lines.append("  rules:")
         lines += [f"    {rule}" for table in source.tables for rule in table_rules(table)]
+        lines += _shape_lines(source)
+    return lines
+
+
+def _shape_lines(source: Source) -> list[str]:
+    """Composite keys, several identity columns, shared tables and what erasure does to them."""
+    lines = []
+    for table in source.tables:
+        if len(table.key) > 1:
+            lines.append(f"    {table.name}: rows are named by the composite key ({', '.join(table.key)})")
+        for kind in dict.fromkeys(kind for kind, _ in table.identity):
+            columns = table.identity_columns(kind)
+            if len(columns) > 1:
+                lines.append(f"    {table.name}: {kind} is looked for in {' and '.join(columns)}; a row whose other "
+                             f"{kind} column names someone else is kept on erasure")
+        multi = {}
+        for col, category in table.categories:
+            multi.setdefault(col, []).append(category)
+        lines += [f"    {table.name}.{col}: holds {' and '.join(cats)}" for col, cats in multi.items() if len(cats) > 1]
+    shared = [t for t in source.tables if t.shared]
+    if shared:
+        lines.append("  shared tables (rows several people point at):")
+        lines += [f"    {t.name}: {describe_erasure(t.erasure_strategy)}; a row other people's records still "
+                  "point at is never changed" for t in shared]
+    lines.append("  on erasure, a row that rows outside the subject's set still point at through a link is "
+                 "kept unchanged and listed in the outcome")
     return lines
 
 
@@ -96,7 +122,7 @@ def static_warnings(source: Source) -> list[str]:
 
 def mapped_columns(source: Source, table: Table) -> list[tuple[str, str]]:
     """(column, what the map uses it for) for every column ``table`` names."""
-    used = [(table.primary_key, "primary_key")] if table.primary_key else []
+    used = [(key, "primary_key") for key in table.key]
     used += [(col, f"identity {kind}") for kind, col in table.identity]
     used += [(link.column, "link") for link in table.links]
     used += [(col, "category") for col, _ in table.categories]
@@ -118,22 +144,66 @@ def _inspect(source: Source, report: CheckReport) -> None:
     try:
         with connect(source) as connection, quiet_reflection():
             inspector = sa.inspect(connection)
-            schema = {t.name: _columns(inspector, t.name) for t in source.tables}
+            schema = {t.name: _columns(inspector, t) for t in source.tables}
             for table in source.tables:
                 if schema[table.name] is None:
                     report.errors.append(f'{source.name}.{table.name}: table "{table.name}" does not exist')
                     continue
-                _check_table(source, table, schema, _IndexedColumns(inspector, connection, table.name), report)
+                _check_table(source, table, schema, _IndexedColumns(inspector, connection, table), report)
+                _check_key(source, table, inspector, report)
+                _check_link_types(source, table, schema, report)
     except SourceUnavailable as error:
         report.errors.append(error.message)
     except sa.exc.DBAPIError as error:  # e.g. no permission to read the catalogue
         report.errors.append(f'source "{source.name}" could not be inspected: {driver_reason(source, error)}')
 
 
-def _columns(inspector, name: str) -> dict[str, dict] | None:
-    if not inspector.has_table(name):
+def _columns(inspector, table: Table) -> dict[str, dict] | None:
+    if not inspector.has_table(table.table_name, schema=table.schema):
         return None
-    return {column["name"]: column for column in inspector.get_columns(name)}
+    return {column["name"]: column for column in inspector.get_columns(table.table_name, schema=table.schema)}
+
+
+def _check_key(source: Source, table: Table, inspector, report: CheckReport) -> None:
+    """The declared key must be the primary key or a unique constraint (or unique index)."""
+    if not table.key:
+        return
+    name, schema = table.table_name, table.schema
+    uniques = [set(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") or [])]
+    uniques += [set(u["column_names"]) for u in inspector.get_unique_constraints(name, schema=schema)]
+    uniques += [set(i["column_names"]) for i in inspector.get_indexes(name, schema=schema)
+                if i.get("unique") and None not in i.get("column_names", [None])]
+    if set(table.key) in uniques:
+        return
+    words = (f"{source.name}.{table.name}: primary_key {', '.join(table.key)} is not the table's primary key "
+             "or a unique constraint")
+    if table.erasure is not None or table.takes_part or table.retention:
+        report.errors.append(words + ": erasure and retention name rows by it, so they could reach other "
+                                     "people's rows (declare the real key, or add a unique constraint)")
+    else:
+        report.warnings.append(words)
+
+
+def _check_link_types(source: Source, table: Table, schema: dict, report: CheckReport) -> None:
+    """Linked columns of different types are compared as the column being filtered: say so."""
+    mine = schema[table.name]
+    for link in table.links:
+        theirs = schema.get(link.table)
+        if theirs is None or link.column not in mine or link.target_column not in theirs:
+            continue
+        a, b = mine[link.column]["type"], theirs[link.target_column]["type"]
+        if _type_kind(a) != _type_kind(b):
+            report.warnings.append(
+                f"{source.name}.{table.name}.{link.column}: is {a} but {link.table}.{link.target_column} is {b}; "
+                f"they are compared as {a} (CAST({link.table}.{link.target_column} AS {a})), and a value that "
+                "cannot be cast makes fulfilment fail with an event")
+
+
+def _type_kind(column_type) -> str:
+    try:
+        return column_type.python_type.__name__
+    except NotImplementedError:
+        return type(column_type).__name__
 
 
 def _check_table(source: Source, table: Table, schema: dict, indexed: "_IndexedColumns",
@@ -176,15 +246,16 @@ def _needs_index(table: Table) -> list[tuple[str, str]]:
 class _IndexedColumns:
     """Which columns of a live table lead an index (a PK or unique constraint counts)."""
 
-    def __init__(self, inspector, connection: sa.Connection, name: str):
+    def __init__(self, inspector, connection: sa.Connection, table: Table):
         self.plain: set[str] = set()
         self.lowered: set[str] = set()
-        self.plain.update(inspector.get_pk_constraint(name).get("constrained_columns", [])[:1])
-        for unique in inspector.get_unique_constraints(name):
+        name, schema = table.table_name, table.schema
+        self.plain.update(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns", [])[:1])
+        for unique in inspector.get_unique_constraints(name, schema=schema):
             self.plain.update(unique["column_names"][:1])
-        for index in inspector.get_indexes(name):
+        for index in inspector.get_indexes(name, schema=schema):
             self._add(index.get("column_names") or [None], index.get("expressions") or [])
-        if connection.dialect.name == "sqlite":
+        if connection.dialect.name == "sqlite" and schema is None:
             self._sqlite_expressions(connection, name)
 
     def _add(self, names: list, expressions: list) -> None:

@@ -16,7 +16,7 @@ import yaml
 from marshmallow import ValidationError as SchemaError
 
 from dsar.datamap.graph import find_cycle, reachable
-from dsar.datamap.model import DataMap
+from dsar.datamap.model import IDENTITY_TYPES, DataMap
 from dsar.datamap.schema import DataMapSchema, suggest
 from dsar.errors import ValidationError
 
@@ -174,7 +174,10 @@ class _Document:
         """Flatten marshmallow's nested error dict into located issues."""
         if isinstance(messages, dict):
             for key, nested in messages.items():
-                self.add_schema_errors(nested, path if key == "_schema" else path + (key,))
+                # marshmallow files a mapping's errors under "key" and "value": not YAML keys.
+                transparent = key == "_schema" or (path[:1] == ("identities",) and len(path) == 2
+                                                   and key in ("key", "value"))
+                self.add_schema_errors(nested, path if transparent else path + (key,))
             return
         for message in messages if isinstance(messages, list) else [messages]:
             if isinstance(message, (dict, list)):
@@ -189,9 +192,26 @@ def structure_issues(raw) -> list[tuple[PathKey, str]]:
     if not isinstance(sources, list):
         return []
     issues = _duplicate_names(sources, ("sources",), "source")
+    declared = raw.get("identities")
+    kinds = (*IDENTITY_TYPES, *(declared if isinstance(declared, dict) else ()))
     for index, source in enumerate(sources):
         if isinstance(source, dict) and isinstance(source.get("tables"), list):
             issues += _source_issues(source, ("sources", index))
+            issues += _identity_kind_issues(source, ("sources", index), kinds)
+    return issues
+
+
+def _identity_kind_issues(source: dict, path: PathKey, kinds: tuple[str, ...]) -> list[tuple[PathKey, str]]:
+    """An identity kind must be built in or declared at the top level (``identities:``)."""
+    issues = []
+    for index, table in enumerate(source["tables"]):
+        identity = table.get("identity") if isinstance(table, dict) else None
+        for kind in identity if isinstance(identity, dict) else ():
+            if kind not in kinds:
+                issues.append((path + ("tables", index, "identity", kind),
+                               f'"{kind}" is not an identity kind{suggest(str(kind), kinds)}: use one of '
+                               f'{", ".join(kinds)}, or declare it under identities: at the top of the file '
+                               f'({kind}: {{label: "..."}})'))
     return issues
 
 
@@ -218,6 +238,9 @@ def _source_issues(source: dict, path: PathKey) -> list[tuple[PathKey, str]]:
         parents[name] = []
         for column, target in _links(table):
             link_path = path + ("tables", index, "link", column)
+            if target == name:
+                issues.append((link_path, f"links {name} to itself, which reaches nobody new"))
+                continue
             if target not in tables:
                 hint = suggest(target, tables) or f' (tables of this source: {", ".join(tables)})'
                 issues.append((link_path, f'links to table "{target}", which is not in source '
@@ -225,6 +248,7 @@ def _source_issues(source: dict, path: PathKey) -> list[tuple[PathKey, str]]:
             else:
                 parents[name].append(target)
     issues += _graph_issues(tables, parents, path)
+    issues += _shared_reach_issues(tables, parents, path)
     for name, (index, table) in tables.items():
         issues += _participation_issues(name, table, path + ("tables", index))
     return issues
@@ -232,21 +256,46 @@ def _source_issues(source: dict, path: PathKey) -> list[tuple[PathKey, str]]:
 
 def _participation_issues(name: str, table: dict, path: PathKey) -> list[tuple[PathKey, str]]:
     """A table requests reach needs a primary key; one they don't cannot have an erasure."""
+    key = table.get("primary_key")
+    if isinstance(key, list) and len(key) > 1 and table.get("retention"):
+        return [(path + ("primary_key",), "retention works through the table in batches by one key column: "
+                                          "a table with retention rules needs a one-column primary_key "
+                                          "(or a unique column)")]
     if table.get("identity") or table.get("link"):
         if "primary_key" not in table:
             return [(path + ("primary_key",), "is required for a table that requests reach "
                                               "(it has an identity or a link)")]
         return []
     return [(path + (key,), f"applies only to tables that requests reach: give {name} an identity or a link")
-            for key in ("erasure", "provided_by_subject") if key in table]
+            for key in ("erasure", "provided_by_subject", "shared") if key in table]
 
 
 def _links(table: dict) -> list[tuple[str, str]]:
+    """(column, target table) of every link target of ``table``, lists unfolded."""
     link = table.get("link")
     if not isinstance(link, dict):
         return []
-    return [(column, target.split(".")[0]) for column, target in link.items()
-            if isinstance(target, str) and target.count(".") == 1]
+    found = []
+    for column, targets in link.items():
+        for target in targets if isinstance(targets, list) else [targets]:
+            if isinstance(target, str) and target.count(".") in (1, 2):
+                found.append((column, target.rsplit(".", 1)[0]))
+    return found
+
+
+def _shared_reach_issues(tables: dict, parents: dict[str, list[str]], path: PathKey) -> list[tuple[PathKey, str]]:
+    """A shared table's rows belong to several people: reaching further tables through them
+    would hand one subject the rows of everyone who shares the address or product."""
+    issues = []
+    for name, linked in parents.items():
+        through = [parent for parent in linked if tables[parent][1].get("shared") is True]
+        if through:
+            issues.append((path + ("tables", tables[name][0], "link"),
+                           f"{name} is reached through shared table {', '.join(through)}: its rows belong to "
+                           "several people, so this would reach other people's rows; link "
+                           f"{name} to a table of the subject instead (the link may be declared on "
+                           f"{', '.join(through)}, pointing at {name})"))
+    return issues
 
 
 def _graph_issues(tables: dict, parents: dict[str, list[str]], path: PathKey) -> list[tuple[PathKey, str]]:
@@ -258,6 +307,18 @@ def _graph_issues(tables: dict, parents: dict[str, list[str]], path: PathKey) ->
         return [(link_path(cycle[0]), "link cycle: " + " → ".join(cycle))]
     roots = [name for name, (_, table) in tables.items() if table.get("identity")]
     found = reachable(parents, roots)
-    return [(link_path(name), f"{name} is not reachable from any table with an identity: "
-                              "give one of the tables it links to an identity")
-            for name, linked in parents.items() if linked and name not in found]
+    issues = [(link_path(name), f"{name} is not reachable from any table with an identity: "
+                                "give one of the tables it links to an identity")
+              for name, linked in parents.items() if linked and name not in found]
+    # A link reaches the declaring table *through* the other one: pointing at a table that
+    # requests never reach finds nothing (and was a 500 at fulfilment before).
+    for name, linked in parents.items():
+        if name not in found:
+            continue
+        for parent in dict.fromkeys(linked):
+            if parent not in found:
+                issues.append((link_path(name), f"links to {parent}, which requests do not reach, so this link "
+                                                f"finds nothing; to reach {parent} through {name}, declare the "
+                                                f"link on {parent} instead ({parent}: link: {{column: "
+                                                f"{name}.column}})"))
+    return issues

@@ -12,7 +12,8 @@ from typing import Literal, Union
 
 from sqlalchemy.engine import make_url
 
-IDENTITY_TYPES = ("email", "phone", "customer_id")
+IDENTITY_TYPES = ("email", "phone", "customer_id")  # built in; a map declares more (``identities:``)
+SHARED_BASIS = "shared reference data: other people's records still point at these rows"
 DURATION_UNITS = ("days", "weeks", "months", "years")
 
 
@@ -101,7 +102,12 @@ class RetentionRule:
 
 @dataclass(frozen=True)
 class Link:
-    """``column`` of this table holds ``table.target_column`` of a parent table."""
+    """An equality ``column`` (of the table declaring it) = ``table.target_column``.
+
+    The declaring table is *reached through* ``table``, whichever way the foreign key
+    points: ``orders: link: {customer_id: customer.id}`` and ``address: link: {id:
+    customer.address_id}`` both reach the declaring table from the other one.
+    """
 
     column: str
     table: str
@@ -113,16 +119,35 @@ class Link:
 
 @dataclass(frozen=True)
 class Table:
-    name: str
-    primary_key: str | None = None
-    identity: tuple[tuple[str, str], ...] = ()  # (identity type, column)
+    name: str  # may be schema-qualified: "billing.invoices"
+    key: tuple[str, ...] = ()  # primary key or unique constraint; several columns when composite
+    identity: tuple[tuple[str, str], ...] = ()  # (identity kind, column); a kind may repeat
     links: tuple[Link, ...] = ()
-    categories: tuple[tuple[str, str], ...] = ()  # (column, fideslang category)
+    categories: tuple[tuple[str, str], ...] = ()  # (column, fideslang category); a column may repeat
     erasure: Erasure | None = None
     retention: tuple[RetentionRule, ...] = ()
     provided_by_subject: bool = False
     purposes: tuple[str, ...] = ()
     description: str | None = None
+    shared: bool = False  # reference rows several subjects point at (addresses, products)
+
+    @property
+    def primary_key(self) -> str | None:
+        """The key's column when it has exactly one (retention batches by it), else None."""
+        return self.key[0] if len(self.key) == 1 else None
+
+    @property
+    def schema(self) -> str | None:
+        return self.name.rsplit(".", 1)[0] if "." in self.name else None
+
+    @property
+    def table_name(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        """What the subject reads for this table: its description, else its name."""
+        return self.description or self.name.replace("_", " ")
 
     @property
     def takes_part(self) -> bool:
@@ -131,13 +156,20 @@ class Table:
 
     @property
     def erasure_strategy(self) -> Erasure | None:
-        """The mapped strategy, ``delete`` by default for a table requests reach."""
+        """The mapped strategy: ``delete`` by default for a table requests reach, and
+        ``retain`` (shared reference data) for a shared one."""
         if self.erasure is not None:
             return self.erasure
-        return Delete() if self.takes_part else None
+        if not self.takes_part:
+            return None
+        return Retain(basis=SHARED_BASIS) if self.shared else Delete()
+
+    def identity_columns(self, kind: str) -> list[str]:
+        return [column for k, column in self.identity if k == kind]
 
     def identity_column(self, kind: str) -> str | None:
-        return dict(self.identity).get(kind)
+        columns = self.identity_columns(kind)
+        return columns[0] if columns else None
 
 
 @dataclass(frozen=True)
@@ -170,11 +202,22 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """A custom identity kind of the tenant (``identities:``), e.g. a loyalty card number."""
+
+    label: str
+
+
+@dataclass(frozen=True)
 class DataMap:
     tenant: str
     sources: tuple[Source, ...]
     path: str = "<data map>"
     description: str | None = None
+    identities: tuple[tuple[str, Identity], ...] = ()  # (kind, Identity), custom kinds only
+
+    def identity_label(self, kind: str) -> str:
+        return dict(self.identities)[kind].label if kind in dict(self.identities) else kind.replace("_", " ")
 
     def source(self, name: str) -> Source:
         for source in self.sources:

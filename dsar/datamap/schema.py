@@ -99,11 +99,48 @@ class DatabaseUrl(fields.Field):
 
 
 class LinkTarget(fields.Field):
+    """``table.column`` or ``schema.table.column``."""
+
     def _deserialize(self, value, attr, data, **kwargs):
         parts = value.split(".") if isinstance(value, str) else []
-        if len(parts) != 2 or not all(parts):
-            raise ValidationError(f'"{value}" is not a link target (use other_table.column, e.g. accounts.id)')
-        return tuple(parts)
+        if len(parts) not in (2, 3) or not all(parts):
+            raise ValidationError(f'"{value}" is not a link target (use other_table.column, e.g. accounts.id, '
+                                  "or schema.table.column)")
+        return ".".join(parts[:-1]), parts[-1]
+
+
+class OneOrList(fields.Field):
+    """One value of ``item`` or a non-empty list of them, always returned as a tuple."""
+
+    def __init__(self, item: fields.Field, *, what: str, **kwargs):
+        super().__init__(**kwargs)
+        self.item = item
+        self.what = what
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise ValidationError(f"must be {self.what} or a non-empty list of them")
+        result, errors = [], {}
+        for index, item in enumerate(values):
+            try:
+                result.append(self.item.deserialize(item))
+            except ValidationError as error:
+                errors[index] = error.messages
+        if errors:
+            raise ValidationError(errors if isinstance(value, list) else errors[0])
+        if len(set(map(str, result))) != len(result):
+            raise ValidationError(f"lists the same {self.what} twice")
+        return tuple(result)
+
+
+class ColumnName(fields.String):
+    default_error_messages = {"invalid": "must be a column name (text)"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("must be a column name (text)")
+        return value
 
 
 class ColumnMap(fields.Field):
@@ -238,24 +275,61 @@ class RetainSchema(StrictSchema):
         return model.Retain(**data)
 
 
+_TABLE_NAME = re.compile(r"[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?")
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+class TableName(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not _TABLE_NAME.fullmatch(value):
+            raise ValidationError(f'"{value}" is not a table name (use e.g. orders, or schema.table such as '
+                                  "billing.invoices)")
+        return value
+
+
 class TableSchema(StrictSchema):
-    name = fields.String(required=True)
-    primary_key = fields.String()
-    identity = ColumnMap(fields.String(), keys=model.IDENTITY_TYPES, allow_empty=False)
-    link = ColumnMap(LinkTarget(), allow_empty=False)
-    categories = ColumnMap(Category())
+    name = TableName(required=True)
+    primary_key = OneOrList(ColumnName(), what="column")
+    # Kinds are checked against the built-in and the map's own identities (loader).
+    identity = ColumnMap(OneOrList(ColumnName(), what="column"), allow_empty=False)
+    link = ColumnMap(OneOrList(LinkTarget(), what="link target"), allow_empty=False)
+    categories = ColumnMap(OneOrList(Category(), what="category"))
     erasure = Erasure()
     retention = Retention()
     provided_by_subject = fields.Boolean()
+    shared = fields.Boolean()
     purposes = fields.List(fields.String())
     description = fields.String()
 
     @post_load
     def _make(self, data, **kwargs):
-        links = tuple(model.Link(column, *target) for column, target in data.pop("link", ()))
-        data.setdefault("provided_by_subject", bool(data.get("identity")))
+        links = tuple(model.Link(column, *target) for column, targets in data.pop("link", ())
+                      for target in targets)
+        data["identity"] = tuple((kind, column) for kind, columns in data.get("identity", ()) for column in columns)
+        data["categories"] = tuple((column, category) for column, categories in data.get("categories", ())
+                                   for category in categories)
+        data["key"] = tuple(data.pop("primary_key", ()))
+        data.setdefault("provided_by_subject", bool(data["identity"]))
         data["purposes"] = tuple(data.get("purposes", ()))
         return model.Table(links=links, **data)
+
+
+class IdentitySchema(StrictSchema):
+    label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.Identity(**data)
+
+
+class IdentityKind(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not _KIND.fullmatch(value):
+            raise ValidationError(f'"{value}" is not an identity name (lower-case letters, digits and _, '
+                                  "e.g. loyalty_id)")
+        if value in model.IDENTITY_TYPES:
+            raise ValidationError(f'"{value}" is built in; declare only the organisation\'s own kinds here')
+        return value
 
 
 class ScopeSchema(StrictSchema):
@@ -285,9 +359,11 @@ class SourceSchema(StrictSchema):
 class DataMapSchema(StrictSchema):
     tenant = fields.String(required=True)
     sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
+    identities = fields.Dict(keys=IdentityKind(), values=fields.Nested(IdentitySchema))
     description = fields.String()
 
     @post_load
     def _make(self, data, **kwargs):
         return model.DataMap(tenant=data["tenant"], sources=tuple(data["sources"]),
-                             description=data.get("description"))
+                             description=data.get("description"),
+                             identities=tuple(data.get("identities", {}).items()))

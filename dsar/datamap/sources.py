@@ -18,6 +18,15 @@ from sqlalchemy import event, exc
 from dsar.datamap.model import Source
 from dsar.errors import ConfigurationError, SourceUnavailable
 
+class DataMapMismatch(ConfigurationError):
+    """The data map and a customer database disagree (a table or column gone, a type the
+    database refuses to compare, a key that is not unique): fulfilment stops before writing
+    and records why; the request waits until the map or the database is fixed."""
+
+    code = "datamap_mismatch"
+    status = 409
+
+
 _engines: dict[str, sa.Engine] = {}
 _lock = threading.Lock()
 
@@ -101,18 +110,44 @@ def quiet_reflection() -> Iterator[None]:
 
 
 def reflect(connection: sa.Connection, source: Source, names: Iterable[str]) -> dict[str, sa.Table]:
-    """The live tables ``names`` of ``source``; ConfigurationError names a missing one."""
+    """The live tables ``names`` (``table`` or ``schema.table``) of ``source``, keyed by
+    those names; ConfigurationError names a missing one."""
     metadata = sa.MetaData()
     tables = {}
     with quiet_reflection():
         for name in names:
+            schema, _, table = name.rpartition(".")
             try:
-                tables[name] = sa.Table(name, metadata, autoload_with=connection)
+                tables[name] = sa.Table(table, metadata, schema=schema or None, autoload_with=connection)
             except exc.NoSuchTableError:
-                raise ConfigurationError(
+                raise DataMapMismatch(
                     f'table "{name}" of source "{source.name}" does not exist '
-                    "(dsar datamap check lists every mismatch)", details={"source": source.name}) from None
+                    "(dsar datamap check lists every mismatch)",
+                    details={"source": source.name, "table": name}) from None
     return tables
+
+
+@contextmanager
+def reading(source: Source, table: str, doing: str = "reading") -> Iterator[None]:
+    """Turn a statement the database refuses (a column gone, a type clash, a constraint)
+    into a ConfigurationError naming the source and the table in words."""
+    try:
+        yield
+    except exc.DBAPIError as error:
+        if error.connection_invalidated:
+            raise unavailable(source, error) from None
+        raise DataMapMismatch(
+            f'{doing} table "{table}" of source "{source.name}" failed: {driver_reason(source, error)} '
+            "(dsar datamap check lists every mismatch)",
+            details={"source": source.name, "table": table}) from None
+
+
+def same_type(a: sa.Column, b: sa.Column) -> bool:
+    """Whether two columns can be compared without a cast (same kind of value)."""
+    try:
+        return a.type.python_type is b.type.python_type
+    except NotImplementedError:
+        return a.type._type_affinity is b.type._type_affinity
 
 
 def column(table: sa.Table, name: str, source: Source) -> sa.Column:
@@ -120,9 +155,10 @@ def column(table: sa.Table, name: str, source: Source) -> sa.Column:
     try:
         return table.c[name]
     except KeyError:
-        raise ConfigurationError(
+        raise DataMapMismatch(
             f'column "{table.name}.{name}" of source "{source.name}" does not exist '
-            "(dsar datamap check lists every mismatch)", details={"source": source.name}) from None
+            "(dsar datamap check lists every mismatch)",
+            details={"source": source.name, "table": table.fullname}) from None
 
 
 NO_MATCH = object()

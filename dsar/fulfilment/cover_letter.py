@@ -48,6 +48,8 @@ class ExportContext:
     categories: dict[str, list[str]] = field(default_factory=dict)
     recipients: list[str] = field(default_factory=list)
     retention: dict[str, str] = field(default_factory=dict)
+    #: What the subject reads for each table (the data map's ``description``), by "<source>/<table>".
+    labels: dict[str, str] = field(default_factory=dict)
     data_source: str = ""
     controller_contact: str = ""
     authority_name: str = ""

@@ -6,6 +6,11 @@ the subject's rows in the parent table — over as many hops as the data map cha
 whole chain is one SQL statement of nested ``IN (SELECT …)`` subqueries, so the database
 does the work (SPEC §9) and no per-row query is ever sent. The source's ``scope`` filter
 applies to every table that has the scope column.
+
+Only the identifiers given here are used, and callers pass the *proven* ones only (SPEC
+§4, ``dsar.services.identifiers``). A link between columns of different types compares
+the other table's column cast to the type of the column being filtered (PostgreSQL will
+not compare ``varchar = integer``); ``dsar datamap check`` names each such cast.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from dsar.datamap.model import DataMap, Source, Table
-from dsar.datamap.sources import NO_MATCH, coerce, column, connect, reflect
+from dsar.datamap.sources import NO_MATCH, DataMapMismatch, coerce, column, connect, reading, reflect, same_type
 from dsar.errors import ConfigurationError
 
 Identifiers = Mapping[str, object]  # {"email": ..., "phone": ..., "customer_id": ...}
@@ -40,23 +45,32 @@ class SubjectRows:
             self._where[name] = self._build(self.source.table(name), self.tables[name])
         return self._where[name]
 
-    def key(self, name: str) -> sa.Column:
-        return column(self.tables[name], self.source.table(name).primary_key, self.source)
+    def keys(self, name: str) -> list[sa.Column]:
+        """The columns of the table's key (several for a composite key)."""
+        return [column(self.tables[name], key, self.source) for key in self.source.table(name).key]
 
     def select_keys(self, name: str, *extra: sa.Column) -> sa.Select:
-        """``SELECT pk, *extra`` of the subject's rows in ``name``, in key order."""
-        key = self.key(name)
-        return sa.select(key, *extra).where(self.where(name)).order_by(key)
+        """``SELECT key…, *extra`` of the subject's rows in ``name``, in key order."""
+        keys = self.keys(name)
+        return sa.select(*keys, *extra).where(self.where(name)).order_by(*keys)
+
+    def linked(self, table: sa.Table, link) -> sa.ColumnElement[bool]:
+        """``table.column IN (the linked column of the subject's rows of the other table)``."""
+        mine = column(table, link.column, self.source)
+        if link.table not in self.tables:  # the loader refuses this; a hand-built model may not
+            raise DataMapMismatch(f'table "{table.name}" of source "{self.source.name}" links to '
+                                     f'"{link.table}", which requests do not reach',
+                                     details={"source": self.source.name, "table": table.name})
+        theirs = column(self.tables[link.table], link.target_column, self.source)
+        if not same_type(mine, theirs):
+            theirs = sa.cast(theirs, mine.type)
+        # correlate(None): the other table's subquery stands alone, whatever encloses it.
+        return mine.in_(sa.select(theirs).where(self.where(link.table)).correlate(None))
 
     def _build(self, spec: Table, table: sa.Table) -> sa.ColumnElement[bool]:
         matches = [self._identity(table, kind, name) for kind, name in spec.identity
                    if kind in self.identifiers]
-        for link in spec.links:
-            parent = self.tables[link.table]
-            # correlate(None): the parent's subquery stands alone, whatever encloses it.
-            parents = (sa.select(column(parent, link.target_column, self.source))
-                       .where(self.where(link.table)).correlate(None))
-            matches.append(column(table, link.column, self.source).in_(parents))
+        matches += [self.linked(table, link) for link in spec.links]
         condition = sa.or_(*matches) if matches else sa.false()
         scope = self.source.scope
         if scope is not None and scope.column in table.c:
@@ -98,7 +112,9 @@ def preview(datamap: DataMap, identifiers: Identifiers) -> dict[tuple[str, str],
             rows = subject_rows(connection, source, identifiers)
             for name in participating(source):
                 statement = sa.select(sa.func.count()).select_from(rows.tables[name]).where(rows.where(name))
-                counts[(source.name, name)] = connection.execute(statement).scalar_one()
+                with reading(source, name, "counting the subject's rows in"):
+                    counts[(source.name, name)] = connection.execute(statement).scalar_one()
+                connection.rollback()  # a failed statement must not poison the next on PostgreSQL
     return counts
 
 
@@ -112,9 +128,9 @@ def iter_rows(source: Source, table: str, identifiers: Identifiers, *,
     if table not in participating(source):
         raise ConfigurationError(f'table "{table}" of source "{source.name}" is not reached by requests '
                                  "(it has no identity or link)", details={"source": source.name})
-    with connect(source) as connection:
+    with connect(source) as connection, reading(source, table):
         rows = subject_rows(connection, source, identifiers)
-        statement = sa.select(rows.tables[table]).where(rows.where(table)).order_by(rows.key(table))
+        statement = sa.select(rows.tables[table]).where(rows.where(table)).order_by(*rows.keys(table))
         streaming = connection.execution_options(stream_results=True, yield_per=batch_size)
         result = streaming.execute(statement).mappings()
         for batch in result.partitions(batch_size):

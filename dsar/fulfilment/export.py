@@ -52,6 +52,8 @@ _MODE = stat.S_IFREG | 0o600
 # Windows refuses in file names (the subject must be able to unpack the archive).
 _SAFE_NAME = re.compile(r'[^/\\\x00-\x1f.<>:"|?*][^/\\\x00-\x1f<>:"|?*]{0,127}')
 _CSV_BOM = "\ufeff"
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -220,15 +222,17 @@ def _csv_text(rows: list[dict[str, Any]], columns: list[str], header: bool = Fal
 def _csv_cell(value: Any) -> str:
     """A JSON-safe value as CSV text: empty for null, JSON for nested values.
 
-    Cells are written as they are, without spreadsheet-formula escaping: the file is the
-    subject's own data and must round-trip exactly (JSON beside it is the lossless copy).
+    Text a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return) gets a leading ``'`` (OWASP "CSV injection"): the subject
+    opens this file in a spreadsheet, and a value someone else typed into our systems must
+    not run there. The JSON beside it keeps the raw value, losslessly.
     """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, (int, float)):
         return json.dumps(value, allow_nan=False)
     return json.dumps(value, ensure_ascii=False, allow_nan=False)

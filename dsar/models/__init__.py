@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate; imported here so Alembic sees all."""
 from dsar.models.base import Base, for_tenant, utcnow
+from dsar.models.identifiers import RequestIdentifier
 from dsar.models.operations import AuditEvent, Export, JobLease, JobRun, OutboxMessage
 from dsar.models.request import Reminder, RightsRequest, Suppression, Task, VerificationChallenge
 from dsar.models.staff import ROLES, ApiToken, Membership, User
@@ -7,6 +8,6 @@ from dsar.models.tenant import Tenant
 
 __all__ = [
     "ApiToken", "AuditEvent", "Base", "Export", "JobLease", "JobRun", "Membership", "OutboxMessage",
-    "ROLES", "Reminder", "RightsRequest", "Suppression", "Task", "Tenant", "User",
+    "ROLES", "Reminder", "RequestIdentifier", "RightsRequest", "Suppression", "Task", "Tenant", "User",
     "VerificationChallenge", "for_tenant", "utcnow",
 ]

@@ -1,6 +1,7 @@
 """The portal's forms (Flask-WTF: CSRF on every POST), labelled for people and screen readers."""
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
@@ -36,6 +37,14 @@ class RequestForm(FlaskForm):
     #: A honeypot: hidden from people and assistive technology; bots fill it in.
     website = StringField(_l("Leave this field empty"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: The tenant's own identity kinds (its data map's ``identities:``) as optional
+        #: fields, ``{kind: label}``; their values come in as ``identity_<kind>``.
+        self.identities = _tenant_identities()
+        self.identity_values = {kind: (request.form.get(f"identity_{kind}") or "").strip()
+                                for kind in self.identities} if request.method == "POST" else {}
+
     def validate_details(self, field):
         if self.type.data == "rectification" and not (field.data or "").strip():
             raise ValidationError(_l("Tell us what is wrong and what it should say."))
@@ -65,7 +74,23 @@ class RequestForm(FlaskForm):
             agent = Agent(self.agent_name.data, self.agent_email.data, self.agent_relationship.data)
         return Submission(type=self.type.data, email=self.email.data, name=self.name.data,
                           phone=self.phone.data, customer_id=self.customer_id.data, details=self.details.data,
-                          regime=self.regime.data, agent=agent)
+                          regime=self.regime.data, agent=agent,
+                          identities=tuple((k, v) for k, v in self.identity_values.items() if v))
+
+
+def _tenant_identities() -> dict[str, str]:
+    """The custom identity kinds of the portal's tenant (the ``slug`` of the URL)."""
+    from dsar.errors import DsarError
+    from dsar.services.intake import custom_identity_kinds
+    from dsar.services.tenants import get_tenant
+
+    slug = (request.view_args or {}).get("slug")
+    if not slug:
+        return {}
+    try:
+        return custom_identity_kinds(get_tenant(slug))
+    except DsarError:
+        return {}
 
 
 class ProofForm(FlaskForm):
@@ -76,8 +101,17 @@ class ProofForm(FlaskForm):
     declaration = BooleanField(_l("I declare, under penalty of perjury, that I am the person this request "
                                   "is about, or authorised to act for them."))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: The tenant's own identity kinds, answered as ``identity_<kind>`` (see RequestForm).
+        self.identities = _tenant_identities()
+        self.identity_values = {kind: (request.form.get(f"identity_{kind}") or "").strip()[:LIMITS["identity"]]
+                                for kind in self.identities} if request.method == "POST" else {}
+
     def answers(self, kinds: list[str]) -> dict[str, str]:
-        return {kind: getattr(self, kind).data for kind in kinds if hasattr(self, kind) and getattr(self, kind).data}
+        given = {kind: getattr(self, kind).data for kind in kinds if hasattr(self, kind) and getattr(self, kind).data}
+        given.update({kind: value for kind, value in self.identity_values.items() if kind in kinds and value})
+        return given
 
 
 class CodeForm(ProofForm):

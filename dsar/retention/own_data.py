@@ -34,7 +34,7 @@ from dsar.domain.request_states import CLOSED_STATES
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.keyring import keyring
-from dsar.models import Export, OutboxMessage, RightsRequest, Task, Tenant, VerificationChallenge
+from dsar.models import Export, OutboxMessage, RequestIdentifier, RightsRequest, Task, Tenant, VerificationChallenge
 
 CCPA_MINIMUM_MONTHS = 24
 CODE_GRACE = timedelta(days=7)
@@ -107,6 +107,8 @@ class _Steps:
                          subject_name_enc=None, subject_data_enc=None, agent_enc=None, requester_ip=None,
                          identifiers_erased_at=self.now)
         db.session.execute(sa.update(Task).where(Task.request_id.in_(ids)).values(details_enc=None))
+        # Phone, customer number and custom identities of the request (with their proofs).
+        db.session.execute(sa.delete(RequestIdentifier).where(RequestIdentifier.request_id.in_(ids)))
         db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.request_id.in_(ids),
                                                           OutboxMessage.status != "pending")
                            .values(to_enc=keyring().encrypt_text(ERASED_RECIPIENT), body_text_enc=None,

@@ -113,16 +113,20 @@ def _record(request: RightsRequest, datamap: DataMap, tables: list[dict], at: da
 
 
 def _table_result(table: TableOutcome) -> dict:
-    return {"source": table.source, "table": table.table, "action": table.action, "rows": table.rows,
-            "changed": table.changed, "kept": table.kept, "basis": table.basis,
-            "until": table.until.isoformat() if table.until else None, "text": table.describe()}
+    return {"source": table.source, "table": table.table, "label": table.label, "action": table.action,
+            "rows": table.rows, "changed": table.changed, "deleted": table.deleted,
+            "anonymized": table.anonymized, "columns": list(table.columns), "kept": table.kept,
+            "kept_because": [list(pair) for pair in table.kept_because], "shared": table.shared,
+            "basis": table.basis, "until": table.until.isoformat() if table.until else None,
+            "text": table.describe()}
 
 
 def result_letter(tables: list[dict]) -> dict:
-    """What the ``erasure_done`` message lists: erased tables in words, retained ones with basis and end."""
+    """What the ``erasure_done`` message lists, by the data map's labels (never ``source.table``):
+    erased tables in words, retained ones with basis and end."""
     return {
         "erased": [t["text"] for t in tables if t["action"] != "retain" and t["rows"]],
-        "retained": [{"what": f"{t['table']} ({t['source']})", "basis": t["basis"],
+        "retained": [{"what": t.get("label") or t["table"], "basis": t["basis"],
                       "until": date.fromisoformat(t["until"]) if t["until"] else None}
                      for t in tables if t["action"] == "retain" and t["rows"]],
     }

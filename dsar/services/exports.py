@@ -139,6 +139,7 @@ def export_context(request: RightsRequest, tenant: Tenant, datamap: DataMap, sub
     recipients: dict[str, None] = {}
     categories: dict[str, list[str]] = {}
     retention: dict[str, str] = {}
+    labels: dict[str, str] = {}
     for source in datamap.sources:
         recipients.update(dict.fromkeys(source.recipients))
         for table in source.tables:
@@ -148,12 +149,14 @@ def export_context(request: RightsRequest, tenant: Tenant, datamap: DataMap, sub
             purposes.update(dict.fromkeys(table.purposes))
             categories[key] = sorted(set(category for _, category in table.categories))
             retention[key] = _retention_words(table)
+            labels[key] = table.label
     authority_name, authority_url = _authority(tenant.setting("supervisory_authority") or "")
     contact = tenant.contact_email or tenant.dpo_email
     return ExportContext(
         reference=request.reference, tenant_name=tenant.name, generated_at=now,
         subject_label=subject.email or subject.name or subject.phone or f"customer {subject.customer_id}",
         purposes=list(purposes), categories=categories, recipients=list(recipients), retention=retention,
+        labels=labels,
         data_source=_data_source(tenant, datamap.sources), authority_name=authority_name,
         authority_url=authority_url, controller_contact=f"{tenant.name}, {contact}" if contact else tenant.name)
 

@@ -30,7 +30,7 @@ from dsar.fulfilment.discovery import Identifiers, preview
 from dsar.jobs.registry import JobContext, job
 from dsar.keyring import keyring
 from dsar.models import RightsRequest, Task, Tenant, for_tenant, utcnow
-from dsar.services import audit, erasures, exports, lifecycle, suppressions
+from dsar.services import audit, erasures, exports, identifiers, lifecycle, suppressions
 from dsar.services.datamaps import tenant_datamap
 from dsar.services.exports import export_chunks  # noqa: F401  (the dashboard's staff download)
 from dsar.services.notifications import notify_subject, public_url
@@ -57,12 +57,15 @@ def required_datamap(tenant: Tenant) -> DataMap:
 
 
 def identifiers_of(request: RightsRequest) -> Identifiers:
-    """The subject's identifiers the data map can find rows by."""
-    subject = lifecycle.subject_of(request)
-    found = {kind: value for kind, value in
-             (("email", subject.email), ("phone", subject.phone), ("customer_id", subject.customer_id)) if value}
+    """The subject's *proven* identifiers: the only ones the data map may find rows by (SPEC §4).
+
+    A phone number or customer number the requester merely typed is a hint and is left
+    out until stronger verification matched it or staff confirmed it.
+    """
+    found = identifiers.proven(request)
     if not found:
-        raise Conflict("the request has no e-mail, phone or customer id to find the subject's data by",
+        raise Conflict("the request has no proven identifier to find the subject's data by: verify the "
+                       "e-mail address, or confirm an identifier on the request page with a reason",
                        details={"field": "subject"})
     return found
 
@@ -86,8 +89,10 @@ def _export(request: RightsRequest, actor: str) -> None:
     datamap, identifiers = required_datamap(tenant), identifiers_of(request)
     made = exports.make_export(request, tenant, datamap, lifecycle.subject_of(request), identifiers, now=now)
     export = made.export
+    labels = {(s.name, t.name): t.label for s in datamap.sources for t in s.tables}
+    tables = [{**t, "label": labels.get((t["source"], t["table"]), t["table"])} for t in made.tables]
     lifecycle.complete(request, actor, outcome="complied", result={"export": {
-        "export_id": export.id, "kind": request.type, "tables": made.tables,
+        "export_id": export.id, "kind": request.type, "tables": tables,
         "rows": sum(t["rows"] for t in made.tables), "expires_at": export.expires_at.isoformat()}})
     notify_subject(request, "export_ready", download_url=public_url("downloads.download", token=made.token),
                    expires_at=export.expires_at, max_downloads=export.max_downloads)
@@ -157,7 +162,8 @@ def fulfil(request: RightsRequest, actor: str) -> RightsRequest:
 def record_failure(request: RightsRequest, actor: str, step: str, error: DsarError) -> None:
     """The ``fulfilment_failed`` event: what failed and why, in words free of personal data."""
     audit.record(request.tenant_id, "fulfilment_failed", actor, request=request, reason=error.message,
-                 payload={"step": step, "code": error.code, "source": error.details.get("source")})
+                 payload={"step": step, "code": error.code, "source": error.details.get("source"),
+                          **({"table": error.details["table"]} if error.details.get("table") else {})})
 
 
 # --- rectification: staff close the task ---------------------------------------------------------

@@ -16,14 +16,14 @@ from email_validator import EmailNotValidError, validate_email
 
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES
-from dsar.errors import ValidationError
+from dsar.errors import DsarError, ValidationError
 from dsar.models import RightsRequest, Tenant, utcnow
-from dsar.services import lifecycle, verification
+from dsar.services import identifiers, lifecycle, verification
 from dsar.services.lifecycle import Subject, new_reference
 from dsar.services.notifications import notify_subject, public_url
 
 #: Longest accepted value of each field (the form, the API schema and ``check`` share them).
-LIMITS = {"email": 320, "name": 200, "phone": 40, "customer_id": 100, "details": 5000,
+LIMITS = {"email": 320, "name": 200, "phone": 40, "customer_id": 100, "details": 5000, "identity": 200,
           "agent_name": 200, "agent_email": 320, "agent_relationship": 200}
 #: Per-IP limits (Flask-Limiter syntax), shared by the portal form and the API.
 SUBMIT_RATE_LIMIT = "5/minute;20/hour"
@@ -50,6 +50,8 @@ class Submission:
     details: str | None = None
     regime: str | None = None
     agent: Agent | None = None
+    #: Custom identity kinds of the tenant's data map (``identities:``), e.g. {"loyalty_id": "L-1"}.
+    identities: tuple[tuple[str, str], ...] = ()
 
 
 def check(submission: Submission) -> Submission:
@@ -68,7 +70,37 @@ def check(submission: Submission) -> Submission:
     if agent is not None:
         agent = Agent(name=_required("agent_name", agent.name), email=normalise_email(agent.email, "agent_email"),
                       relationship=_required("agent_relationship", agent.relationship))
-    return replace(submission, email=normalise_email(submission.email, "email"), agent=agent, **values)
+    identities = tuple((kind, _custom(kind, value)) for kind, value in submission.identities if _custom(kind, value))
+    return replace(submission, email=normalise_email(submission.email, "email"), agent=agent,
+                   identities=identities, **values)
+
+
+def _custom(kind: str, value: str | None) -> str | None:
+    value = (value or "").strip()
+    if len(value) > LIMITS["identity"]:
+        raise ValidationError(f"{kind} is longer than {LIMITS['identity']} characters", details={"field": kind})
+    return value or None
+
+
+def check_identities(tenant: Tenant, identities) -> None:
+    """ValidationError naming a kind the tenant's data map does not declare."""
+    known = custom_identity_kinds(tenant)
+    for kind, _ in identities:
+        if kind not in known:
+            choices = ", ".join(known) or "none: this data map declares no identities"
+            raise ValidationError(f"{kind!r} is not an identity of this organisation's data map (known: {choices})",
+                                  details={"field": kind})
+
+
+def custom_identity_kinds(tenant: Tenant) -> dict[str, str]:
+    """``{kind: label}`` of the identities the tenant's data map declares (``identities:``)."""
+    from dsar.services.datamaps import tenant_datamap
+
+    try:
+        datamap = tenant_datamap(tenant)
+    except DsarError:
+        return {}
+    return {kind: identity.label for kind, identity in datamap.identities} if datamap else {}
 
 
 def normalise_email(value: str | None, field: str = "email") -> str:
@@ -105,12 +137,15 @@ def submit(tenant: Tenant, submission: Submission, *, channel: str = "portal", l
     ``opt_out`` is verified at once and acknowledged. Either message confirms receipt.
     """
     submission = check(submission)
+    check_identities(tenant, submission.identities)
     request = lifecycle.create_request(
         tenant, type=submission.type, regime=submission.regime, channel=channel, language=language,
         subject=Subject(email=submission.email, name=submission.name, phone=submission.phone,
                         customer_id=submission.customer_id, details=submission.details),
         agent=submission.agent.__dict__ if submission.agent else None,
         requester_ip=requester_ip, gpc=gpc, actor="agent" if submission.agent else "subject")
+    identifiers.record(request, {"phone": submission.phone, "customer_id": submission.customer_id,
+                                 **dict(submission.identities)})
     if submission.type == "opt_out":
         lifecycle.verify(request, "system:opt_out", reason=OPT_OUT_REASON)
         notify_subject(request, "acknowledgement")

@@ -218,10 +218,14 @@ def _strong_proof(challenge: VerificationChallenge, tenant: Tenant, needs: Requi
             raise MoreProofNeeded(f"Please give {needs.data_points} details we can check against our records.",
                                   details={"field": "answers", **_needs_details(tenant, needs)})
         subject = lifecycle.subject_of(challenge.request)
-        matched = match_data_points(tenant, subject, answers)
-        if matched < needs.data_points:
+        matched = matching_data_points(tenant, subject, answers)
+        if len(matched) < needs.data_points:
             _count_wrong(challenge, "the details do not match our records", "answers")
-        proof.append(f"{matched} matching data points")
+        # What matched on the verified address's rows is proven: from now on it may find data.
+        from dsar.services import identifiers
+
+        identifiers.prove_data_points(challenge.request, matched)
+        proof.append(f"{len(matched)} matching data points")
     return proof
 
 
@@ -243,7 +247,12 @@ def data_point_kinds(tenant: Tenant) -> list[str]:
 
 
 def match_data_points(tenant: Tenant, subject: Subject, answers: Mapping[str, str]) -> int:
-    """How many of ``answers`` ({identity kind: value}) the tenant's own records confirm.
+    """How many of ``answers`` the tenant's own records confirm (see ``matching_data_points``)."""
+    return len(matching_data_points(tenant, subject, answers))
+
+
+def matching_data_points(tenant: Tenant, subject: Subject, answers: Mapping[str, str]) -> dict[str, str]:
+    """The ``answers`` ({identity kind: value}) the tenant's own records confirm.
 
     A data point matches when a row the data map finds for the subject's e-mail holds that
     value in the column of that identity kind. Each kind counts once; e-mail itself never
@@ -252,9 +261,10 @@ def match_data_points(tenant: Tenant, subject: Subject, answers: Mapping[str, st
     """
     datamap = tenant_datamap(tenant)
     if datamap is None or not subject.email:
-        return 0
+        return {}
     wanted = {kind: value for kind, value in answers.items() if kind != "email" and value}
-    return len(_confirmed_kinds(datamap, subject.email, wanted)) if wanted else 0
+    confirmed = _confirmed_kinds(datamap, subject.email, wanted) if wanted else set()
+    return {kind: wanted[kind] for kind in sorted(confirmed)}
 
 
 def _confirmed_kinds(datamap, email: str, wanted: Mapping[str, str]) -> set[str]:

@@ -275,7 +275,8 @@ def test_erasure_on_a_table_requests_do_not_reach():
 def test_unknown_identity_type():
     text = broken("identity: {email: email, phone: phone}", "identity: {emial: email}")
     assert errors_of(text)[0].endswith(
-        'sources[0].tables[0].identity.emial: "emial" is not one of email, phone, customer_id (did you mean "email"?)')
+        'sources[0].tables[0].identity.emial: "emial" is not an identity kind (did you mean "email"?): use one of '
+        'email, phone, customer_id, or declare it under identities: at the top of the file (emial: {label: "..."})')
 
 
 def test_every_error_is_collected_in_file_order():

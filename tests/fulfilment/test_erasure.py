@@ -86,7 +86,8 @@ def test_retained_rows_are_listed_with_basis_and_end_date(sample_app, datamap):
     assert (retained.table, retained.rows, retained.changed, retained.basis) == (
         "invoices", len(alice.rows["invoices"]), 0, TAX)
     assert retained.until == latest.replace(year=latest.year + 7)
-    assert retained.describe() == f"app.invoices: {retained.rows} row(s) kept until {retained.until} — {TAX}"
+    # The subject reads the data map's label (here no description: the table name in words).
+    assert retained.describe() == f"invoices: {retained.rows} row(s) kept until {retained.until} — {TAX}"
 
 
 def test_a_second_run_changes_nothing(sample_app, datamap):
@@ -209,3 +210,28 @@ def test_rows_that_must_keep_a_not_null_link_keep_their_parent_as_a_shell(sample
     assert rows_by_id(after, "accounts")[alice.account_id][2].startswith("erased-")
     assert outcome["accounts"].kept == 1 and "conversations" in outcome["accounts"].note
     assert not set(rows_by_id(after, "messages")) & alice.rows["messages"]
+
+
+@pytest.mark.parametrize("strategy", ["redact", "hash", "null", "ip_level_2", "{redact: '[gone]'}"])
+def test_erasure_and_retention_anonymize_alike_even_an_empty_value(sample_app, strategy):
+    """One implementation of the strategies: what erasure writes is what retention's
+    python_value gives (and so what its SQL gives): an empty value stays empty."""
+    from dsar.retention.statements import python_value
+
+    datamap = variant(sample_app, "categories: {email: user.contact.email, body: user.content}",
+                      "categories: {email: user.contact.email, body: user.content}\n        erasure: "
+                      f"{{anonymize: {{body: {strategy}}}}}")
+    bob = sample_app.subject("bob@example.com")
+    tickets = sorted(bob.rows["support_tickets"])
+    engine = sa.create_engine(sample_app.url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE support_tickets SET body = NULL WHERE id = :id"), {"id": tickets[0]})
+    engine.dispose()
+    before = rows_by_id(snapshot(sample_app.url), "support_tickets")
+    erase(datamap, bob.identifiers)
+    after = rows_by_id(snapshot(sample_app.url), "support_tickets")
+    (table,) = [t for t in datamap.sources[0].tables if t.name == "support_tickets"]
+    rule = dict(table.erasure.columns)["body"]
+    for ticket in tickets:
+        assert after[ticket][5] == python_value(rule, before[ticket][5], KEY)
+    assert after[tickets[0]][5] is None  # redact of NULL: NULL, as retention does

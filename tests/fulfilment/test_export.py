@@ -74,7 +74,7 @@ def csv_cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value
+        return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -101,6 +101,20 @@ def test_json_and_csv_hold_exactly_the_input_rows(path, rows):
     archive = unzip(context(), sample_tables())
     assert json.loads(archive.read(path + ".json").decode("utf-8")) == rows
     assert read_csv(archive, path + ".csv") == [{k: csv_cell(v) for k, v in row.items()} for row in rows]
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://evil\")", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_escapes_formula_starts_and_json_keeps_the_raw_value(value):
+    rows = [{"a": value, "b": -5}]
+    archive = unzip(context(), [ExportTable("s", "t", ["a", "b"], [rows])])
+    assert read_csv(archive, "data/s/t.csv") == [{"a": "'" + value, "b": "-5"}]
+    assert json.loads(archive.read("data/s/t.json").decode("utf-8")) == rows
+
+
+def test_csv_leaves_ordinary_text_alone():
+    rows = [{"a": "alice@example.com", "b": "a=b"}]
+    archive = unzip(context(), [ExportTable("s", "t", ["a", "b"], [rows])])
+    assert read_csv(archive, "data/s/t.csv") == [{"a": "alice@example.com", "b": "a=b"}]
 
 
 def test_json_is_one_row_per_line_and_keeps_unicode_readable():
@@ -158,8 +172,16 @@ def test_cover_letter_has_the_article_15_sections():
 def test_cover_letter_names_tables_searched_without_data():
     archive = unzip(context(), sample_tables())
     letter = archive.read("README.html").decode("utf-8")
-    assert "server_logs (app)" in letter
+    assert "searched these places and found nothing about you:\nserver_logs." in letter
     assert not any("server_logs" in name for name in archive.namelist())
+
+
+def test_cover_letter_names_tables_by_the_data_maps_labels_never_source_table():
+    labels = {"app/accounts": "Your account", "support/tickets": "Your support tickets", "app/server_logs": "Server logs"}
+    letter = unzip(context(labels=labels), sample_tables()).read("README.html").decode("utf-8")
+    for label in labels.values():
+        assert label in letter
+    assert "(app)" not in letter and "app/accounts" not in letter.replace("data/app/accounts", "")
 
 
 def test_cover_letter_escapes_every_value():
