@@ -46,11 +46,7 @@ def init_app(app: Flask) -> None:
     api = DsarApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "description": "a token from `dsar tokens create`"}}}})
     for name in AREAS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real import error inside the module must surface
-                raise
-            continue
+        # No try: a renamed or missing area must stop start-up, not drop its endpoints silently.
+        module = importlib.import_module(name)
         csrf.exempt(module.blp)  # bearer tokens, not cookies: no CSRF exposure
         api.register_blueprint(module.blp, url_prefix="/api/v1")

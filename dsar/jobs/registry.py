@@ -65,12 +65,9 @@ def job(name: str, *, description: str, schedule: dict[str, Any]):
 
 
 def all_jobs() -> dict[str, JobSpec]:
+    # No try: a renamed or missing module must fail loudly, not silently drop its jobs.
     for module in JOB_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(module)
     return dict(sorted(_JOBS.items()))
 
 

@@ -27,11 +27,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from dsar.errors import Conflict, DsarError
+from dsar.errors import Conflict, DsarError, NotFound
 from dsar.extensions import db
 from dsar.jobs import leases
 from dsar.jobs.registry import JobContext, get_job
-from dsar.models import JobRun, utcnow
+from dsar.models import JobRun, Tenant, utcnow
 from dsar.services import audit
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,39 @@ class RunContext(JobContext):
     run_id: int | None = None
 
 
+#: The count under which a run over every tenant records how many tenants it ran.
+TENANTS = "tenants"
+SKIPPED = "tenants skipped: already running"
+
+
+def for_each_tenant(ctx: JobContext, job: str, work: Callable[[JobContext, Tenant], None]) -> None:
+    """Do ``work`` for the run's tenant; a run over every tenant starts one recorded run of
+    ``job`` per tenant instead, so one tenant's bad setting or broken data map fails only its own run
+    (the others go on) and each tenant sees, in its own records, the runs that touched it.
+
+    The one way a job walks tenants: jobs call this rather than looping themselves.
+    """
+    if ctx.tenant_id is not None:
+        tenant = db.session.get(Tenant, ctx.tenant_id)
+        if tenant is None:
+            raise NotFound(f"no tenant with id {ctx.tenant_id}")
+        work(ctx, tenant)
+        return
+    for tenant_id, slug in db.session.execute(sa.select(Tenant.id, Tenant.slug).order_by(Tenant.id)).all():
+        check_stop()
+        try:
+            run = run_job(job, tenant_id=tenant_id, dry_run=ctx.dry_run,
+                          trigger=getattr(ctx, "trigger", "cli"), now=ctx.now, progress=ctx.progress)
+        except Conflict:
+            ctx.count(SKIPPED, 1)
+            continue
+        ctx.count(TENANTS, 1)
+        ctx.count(f"tenant {slug}: rows", _rows_changed(run.stats))
+        if run.status == "failed":
+            ctx.errors.append(f"tenant {slug}: run {run.id} failed")
+    check_stop()
+
+
 def run_job(name: str, *, tenant_id: int | None = None, dry_run: bool = False, trigger: str = "cli",
             now: datetime | None = None, progress: Progress | None = None) -> JobRun:
     """Run job ``name`` now (for one tenant, or every tenant when ``tenant_id`` is None).
@@ -105,6 +138,11 @@ def run_job(name: str, *, tenant_id: int | None = None, dry_run: bool = False, t
         return _finish(run, ctx)
     finally:
         leases.release(lease)
+
+
+def _rows_changed(stats: dict[str, int]) -> int:
+    """What a tenant's run did, in one number: every count but the ``skipped: …`` notes."""
+    return sum(rows for label, rows in stats.items() if not label.startswith("skipped:"))
 
 
 def _close_interrupted(name: str, tenant_id: int | None) -> None:

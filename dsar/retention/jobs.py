@@ -7,16 +7,13 @@ data map fails only that tenant's run — and records a summary run over all of 
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import select
 
-from dsar.errors import ConfigurationError, Conflict, NotFound
-from dsar.extensions import db
+from dsar.errors import ConfigurationError
 from dsar.jobs.registry import JobContext, job
-from dsar.jobs.runner import check_stop, run_job
+from dsar.jobs.runner import for_each_tenant
 from dsar.keyring import keyring
 from dsar.models import Tenant
 from dsar.retention.enforcement import enforce
@@ -32,21 +29,21 @@ NIGHTLY = {"trigger": "cron", "minute": 0}
                               "delete and anonymize rules), in every source database.",
      schedule={**NIGHTLY, "hour": 2})
 def retention(ctx: JobContext) -> None:
-    _per_tenant(ctx, "retention", partial(_enforce, actions=("delete", "anonymize")))
+    for_each_tenant(ctx, "retention", partial(_enforce, actions=("delete", "anonymize")))
 
 
 @job("anonymize-ips", description="Mask IP addresses past their period (the data map's anonymize_ip "
                                   "rules, Matomo levels).",
      schedule={**NIGHTLY, "hour": 2, "minute": 30})
 def anonymize_ips(ctx: JobContext) -> None:
-    _per_tenant(ctx, "anonymize-ips", partial(_enforce, actions=("anonymize_ip",)))
+    for_each_tenant(ctx, "anonymize-ips", partial(_enforce, actions=("anonymize_ip",)))
 
 
 @job("own-retention", description="The platform's own records: requester IPs, closed requests' identifiers "
                                   "after the record-keeping period, used codes, expired exports, old mail bodies.",
      schedule={**NIGHTLY, "hour": 3})
 def own_retention(ctx: JobContext) -> None:
-    _per_tenant(ctx, "own-retention", _own)
+    for_each_tenant(ctx, "own-retention", _own)
     if ctx.tenant_id is None:  # mail that belongs to no tenant
         apply_own_retention(ctx, None, batch_size=batch_size())
 
@@ -57,29 +54,6 @@ def batch_size() -> int:
     if not str(raw).isdigit() or int(raw) < 1:
         raise ConfigurationError(f"DSAR_JOB_BATCH_SIZE must be a whole number of rows above 0, not {raw!r}")
     return int(raw)
-
-
-def _per_tenant(ctx: JobContext, name: str, work: Callable[[JobContext, Tenant], None]) -> None:
-    if ctx.tenant_id is not None:
-        tenant = db.session.get(Tenant, ctx.tenant_id)
-        if tenant is None:
-            raise NotFound(f"no tenant with id {ctx.tenant_id}")
-        work(ctx, tenant)
-        return
-    tenants = db.session.execute(select(Tenant.id, Tenant.slug).order_by(Tenant.id)).all()
-    for tenant_id, slug in tenants:
-        check_stop()
-        try:
-            run = run_job(name, tenant_id=tenant_id, dry_run=ctx.dry_run, trigger=getattr(ctx, "trigger", "cli"),
-                          now=ctx.now, progress=ctx.progress)
-        except Conflict:
-            ctx.count("tenants skipped: already running", 1)
-            continue
-        ctx.count("tenants", 1)
-        ctx.count(f"tenant {slug}: rows", sum(v for k, v in run.stats.items() if ": " in k and k != NO_DATAMAP))
-        if run.status == "failed":
-            ctx.errors.append(f"tenant {slug}: run {run.id} failed")
-    check_stop()
 
 
 def _enforce(ctx: JobContext, tenant: Tenant, *, actions: tuple[str, ...]) -> None:

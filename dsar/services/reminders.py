@@ -27,9 +27,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
-from dsar.errors import ConfigurationError, NotFound
+from dsar.errors import ConfigurationError
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext, job
+from dsar.jobs.runner import for_each_tenant
 from dsar.models import Membership, Reminder, RightsRequest, Tenant, User, for_tenant
 from dsar.services.notifications import notify_staff, public_url
 from dsar.services.queue import RUNNING_STATES
@@ -44,19 +45,13 @@ BATCH = 200
                                   "and send each tenant a daily digest of overdue requests.",
      schedule={"trigger": "cron", "minute": 15})
 def sla_reminders(ctx: JobContext) -> None:
+    for_each_tenant(ctx, "sla-reminders", _remind_tenant)
+
+
+def _remind_tenant(ctx: JobContext, tenant: Tenant) -> None:
     today = ctx.now.astimezone(timezone.utc).date()
-    for tenant in _tenants(ctx):
-        _remind_before_and_on_the_day(ctx, tenant, today)
-        _overdue_digest(ctx, tenant, today)
-
-
-def _tenants(ctx: JobContext) -> list[Tenant]:
-    if ctx.tenant_id is None:
-        return list(db.session.execute(select(Tenant).order_by(Tenant.id)).scalars())
-    tenant = db.session.get(Tenant, ctx.tenant_id)
-    if tenant is None:
-        raise NotFound(f"no tenant with id {ctx.tenant_id}")
-    return [tenant]
+    _remind_before_and_on_the_day(ctx, tenant, today)
+    _overdue_digest(ctx, tenant, today)
 
 
 def reminder_days(tenant: Tenant) -> list[int]:

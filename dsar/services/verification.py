@@ -30,6 +30,7 @@ from dsar import crypto
 from dsar.errors import ValidationError
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext, job
+from dsar.jobs.runner import for_each_tenant
 from dsar.keyring import keyring
 from dsar.models import RightsRequest, Tenant, VerificationChallenge, utcnow
 from dsar.services import lifecycle
@@ -301,17 +302,18 @@ def _confirmed_kinds(datamap, email: str, wanted: Mapping[str, str]) -> set[str]
                                       "tenant's unverified_expiry_days (default 14), telling the address.",
      schedule={"trigger": "interval", "hours": 1})
 def expire_unverified(ctx: JobContext) -> None:
-    tenants = db.session.execute(select(Tenant).order_by(Tenant.id).where(
-        *([Tenant.id == ctx.tenant_id] if ctx.tenant_id is not None else []))).scalars().all()
-    for tenant in tenants:
-        cutoff = ctx.now - timedelta(days=tenant.setting("unverified_expiry_days"))
-        stale = (RightsRequest.tenant_id == tenant.id, RightsRequest.status == "unverified",
-                 RightsRequest.received_at < cutoff)
-        if ctx.dry_run:
-            ctx.count("expired", db.session.execute(
-                select(func.count()).select_from(RightsRequest).where(*stale)).scalar_one())
-            continue
-        _expire_in_batches(ctx, tenant, stale)
+    for_each_tenant(ctx, "expire-unverified", _expire_tenant)
+
+
+def _expire_tenant(ctx: JobContext, tenant: Tenant) -> None:
+    cutoff = ctx.now - timedelta(days=tenant.setting("unverified_expiry_days"))
+    stale = (RightsRequest.tenant_id == tenant.id, RightsRequest.status == "unverified",
+             RightsRequest.received_at < cutoff)
+    if ctx.dry_run:
+        ctx.count("expired", db.session.execute(
+            select(func.count()).select_from(RightsRequest).where(*stale)).scalar_one())
+        return
+    _expire_in_batches(ctx, tenant, stale)
 
 
 def _expire_in_batches(ctx: JobContext, tenant: Tenant, stale: tuple) -> None:

@@ -12,7 +12,7 @@ from dsar.extensions import db
 from dsar.jobs.registry import JobContext, get_job
 from dsar.jobs.runner import run_job
 from dsar.keyring import keyring
-from dsar.models import OutboxMessage, Reminder, RightsRequest
+from dsar.models import JobRun, OutboxMessage, Reminder, RightsRequest
 from dsar.services import lifecycle
 from dsar.services.reminders import rule_for, sla_reminders
 from tests.factories import make_tenant, make_user
@@ -177,7 +177,8 @@ def test_tenant_scope_and_custom_reminder_days(tenant):
     assert [to for _, to, _ in sent()] == [DPO]
     assert run(other).stats == {"reminders: 3 days before": 1}
     assert theirs.reference in sent()[-1][2]
-    assert run().stats == {}                              # every tenant: all sent already
+    everyone = run().stats                                # every tenant, each on its own run: all sent already
+    assert everyone == {"tenants": 2, f"tenant {tenant.slug}: rows": 0, f"tenant {other.slug}: rows": 0}
 
 
 def test_bad_reminder_days_fail_clearly(tenant):
@@ -224,3 +225,22 @@ def test_two_runs_at_once_send_each_reminder_once(app, tenant, queue_of_five):
     assert total == {"reminders: 7 days before": 1, "reminders: 2 days before": 1,
                      "reminders: due today": 1, "overdue digests": 1, "overdue requests listed": 1}
     assert len(sent()) == 4
+
+
+def test_one_tenants_bad_setting_fails_only_its_own_run(tenant, queue_of_five):
+    """A run over every tenant runs each tenant on its own record: the broken one fails, the
+    others still get their reminders, and each tenant's record shows the run that touched it."""
+    broken = make_tenant("broken", regime="gdpr", country="GB", dpo_email="dpo@broken.example")
+    broken.settings = {"reminder_days": [7, "two"]}
+    new_request(broken, date(2025, 5, 23))
+    db.session.commit()
+
+    run_all = run_job("sla-reminders", now=at(TODAY, 9))
+
+    per_tenant = {r.tenant_id: r for r in db.session.execute(select(JobRun).where(
+        JobRun.job == "sla-reminders", JobRun.tenant_id.is_not(None))).scalars()}
+    assert per_tenant[tenant.id].status == "succeeded" and per_tenant[tenant.id].stats["reminders: due today"] == 1
+    assert per_tenant[broken.id].status == "failed" and "reminder_days" in per_tenant[broken.id].error
+    assert run_all.status == "failed" and f"tenant broken: run {per_tenant[broken.id].id} failed" in run_all.error
+    assert run_all.stats["tenants"] == 2
+    assert [template for template, to, _ in sent() if to == DPO].count("reminder") == 3

@@ -257,18 +257,18 @@ def test_expire_unverified_closes_old_unverified_requests_and_tells_the_address(
         _age(request, days)
     expire = get_job("expire-unverified").func
 
-    dry = JobContext(now=utcnow(), dry_run=True)
+    dry = JobContext(now=utcnow(), dry_run=True, tenant_id=tenant.id)
     expire(dry)
     assert dry.stats == {"expired": 1} and old.status == "unverified"
 
-    ctx = JobContext(now=utcnow())
+    ctx = JobContext(now=utcnow(), tenant_id=tenant.id)
     expire(ctx)
     db.session.expire_all()
     assert ctx.stats == {"expired": 1}
     assert (old.status, old.outcome, young.status, done.status) == ("expired", "expired", "unverified", "verified")
     assert [(m.to, m.subject) for m in mails("expired")] == [
         ("old@example.com", f"Your request {old.reference} was closed")]
-    again = JobContext(now=utcnow())
+    again = JobContext(now=utcnow(), tenant_id=tenant.id)
     expire(again)  # idempotent
     assert again.stats.get("expired", 0) == 0 and len(mails("expired")) == 1
 
