@@ -33,7 +33,7 @@ def _app_group(name: str, help_text: str) -> click.Group:
 
 
 tenants_cli = _app_group("tenants", "Create and list tenants.")
-users_cli = _app_group("users", "Create staff users.")
+users_cli = _app_group("users", "Create staff users; reset a lost second factor or lift a lockout.")
 tokens_cli = _app_group("tokens", "Create, list and revoke API tokens.")
 audit_cli = _app_group("audit", "Check the audit trail.")
 
@@ -142,6 +142,32 @@ def users_create(slug, email, name, role, password):
     user = create_user(email, name, password, get_tenant(slug), role)
     db.session.commit()
     click.echo(f"User {user.email} is {role} of {slug}.")
+
+
+@users_cli.command("reset-two-factor")
+@click.argument("email")
+@with_appcontext
+def users_reset_two_factor(email):
+    """Forget EMAIL's authenticator and recovery codes (lost phone); they enrol again at next sign-in.
+
+    The platform operator's power only: no tenant's admin can do this (SPEC §2)."""
+    from dsar.services.staff_accounts import operator_reset_two_factor
+
+    user = operator_reset_two_factor(email)
+    db.session.commit()
+    click.echo(f"{user.email}: two-factor sign-in reset, every session ended; they set it up again at next sign-in.")
+
+
+@users_cli.command("unlock")
+@click.argument("email")
+@with_appcontext
+def users_unlock(email):
+    """Lift EMAIL's lockout after too many failed sign-ins."""
+    from dsar.services.staff_accounts import operator_unlock
+
+    user = operator_unlock(email)
+    db.session.commit()
+    click.echo(f"{user.email} can sign in again.")
 
 
 @tokens_cli.command("create")

@@ -31,6 +31,8 @@ SUBJECT_TEMPLATES = {
 STAFF_TEMPLATES = {
     "reminder": ("reference", "days_left", "due_date"),  # optional: request_url
     "overdue_digest": ("requests",),                      # optional: dashboard_url
+    "invitation": ("role", "invitation_url", "expires_at"),
+    "password_reset": ("reset_url", "expires_at"),
 }
 
 
