@@ -38,6 +38,10 @@ def init_app(app: Flask) -> None:
         message = exc.description or exc.name
         if exc.code == 400 and details and "json" in details:  # webargs could not parse the body
             message = "The request body is not valid JSON."
+        if exc.code == 413:  # a body without a length, cut off by werkzeug while reading
+            from dsar.input_guard import body_too_large_message
+
+            message = body_too_large_message(app.config["MAX_CONTENT_LENGTH"])
         return error_response(exc.code or 500, code, message, details)
 
     @app.errorhandler(OperationalError)
