@@ -42,6 +42,7 @@ def recovery():
             return _after_sign_in()
         db.session.rollback()
         lockout.record_failure(user)
+        db.session.commit()
         if lockout.is_locked(user):
             return _locked_out()
         form.code.errors.append("That recovery code is not right, or was used already.")
