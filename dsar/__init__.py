@@ -68,7 +68,18 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     from dsar.cli import register_commands
 
     register_commands(app)
+    _trust_proxies(app, app.config["DSAR_TRUSTED_PROXIES"])
     return app
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Believe the client address and scheme the last ``count`` reverse proxies add
+    (X-Forwarded-For/-Proto/-Host/-Port); with 0 (the default) those headers mean nothing,
+    since anyone can send them."""
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
 
 
 def _migrations_dir() -> str:
