@@ -1,6 +1,8 @@
 """Operations: the outbox, job runs, tenant settings and the data map check."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
@@ -109,4 +111,7 @@ def _settings_page(form):
 def datamap():
     path, online = datamap_file(g.tenant), request.args.get("online") == "1"
     report = check_datamap(path, offline=not online) if path else None
-    return render_template("dashboard/datamap.html", path=path, report=report, online=online)
+    # The file's name only: where it sits on the server's disk is no business of the tenant's.
+    name = Path(path).name if path else None
+    text = report.render().replace(str(path), name).replace(str(Path(path).parent) + "/", "") if report else None
+    return render_template("dashboard/datamap.html", path=name, report=report, report_text=text, online=online)
