@@ -257,7 +257,10 @@ def run_command(host, port):
     # Flask's app.run() refuses to run inside its own CLI; werkzeug's server is what it would use.
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    from dsar.access_log import RedactingRequestHandler
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
+               request_handler=RedactingRequestHandler)
 
 
 def _start_embedded_scheduler(app: Flask) -> None:
