@@ -242,3 +242,13 @@ def test_operator_commands_refuse_bad_input_in_one_line(cli, command, email, wor
     assert result.exit_code != 0
     assert words in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("password, words", [("aaaaaaaaaaaa", "too easy to guess"), ("short", "at least 12"),
+                                             ("x" * 201, "at most 200")])
+def test_users_create_refuses_a_weak_password_in_one_line(cli, password, words):
+    make_tenant("acme")
+    result = cli.invoke(args=["users", "create", "--tenant", "acme", "--email", "a@example.com", "--role",
+                              "auditor", "--password", password])
+    assert result.exit_code != 0 and words in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
