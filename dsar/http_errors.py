@@ -10,7 +10,7 @@ from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from dsar.errors import DsarError, ValidationError
+from dsar.errors import ConfigurationError, DsarError, ValidationError
 
 
 def wants_json() -> bool:
@@ -27,7 +27,10 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 def init_app(app: Flask) -> None:
     @app.errorhandler(DsarError)
     def _dsar_error(exc: DsarError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        # A tenant set up incompletely (no data map yet) is the state the action meets, not a
+        # server failure: 409 with the error's own words, which say what to do.
+        status = 409 if isinstance(exc, ConfigurationError) else exc.status
+        return error_response(status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
