@@ -33,8 +33,9 @@ class TooDeep(DsarError):
 
 #: No request of this API nests more than a few levels; 32 leaves room and no stack risk.
 MAX_JSON_DEPTH = 32
-#: Query parameters that are numbers -> their (low, high) bounds. Any other all-digit value
-#: must still fit a 32-bit integer (``INT_LIMIT``): ids and counts never exceed it.
+#: Query parameters that are numbers -> their (low, high) bounds; any other ``…_id`` must fit
+#: a 32-bit integer (``INT_LIMIT``). Free text that happens to be digits (a phone number in
+#: ``phone`` or ``q``) is not a number and is left alone.
 QUERY_BOUNDS = {
     "page": (1, 100_000),
     "per_page": (1, 1000),
@@ -138,7 +139,7 @@ def _json_depth_exceeds(data: bytes, limit: int) -> bool:
 def _check_query_numbers() -> None:
     for name, value in request.args.items(multi=True):
         text = value.strip()
-        if not text.lstrip("-").isdigit():
+        if not text.lstrip("-").isdigit() or (name not in QUERY_BOUNDS and not name.endswith("_id")):
             continue  # not a number: the view or schema names what is wrong
         low, high = QUERY_BOUNDS.get(name, (-INT_LIMIT, INT_LIMIT))
         if len(text) > 12 or not low <= int(text) <= high:

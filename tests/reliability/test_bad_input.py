@@ -98,3 +98,8 @@ def test_bad_text_already_stored_does_not_break_the_request_page(client, staff):
     response = client.get(f"/dashboard/requests/{request.reference}")
     assert response.status_code == 200
     assert "change ? this" in response.get_data(as_text=True)
+
+
+def test_digits_in_free_text_parameters_are_not_numbers(client, staff):
+    # A phone number or customer number typed into the search is text, however long.
+    assert client.get("/dashboard/?q=4477009001234567890").status_code == 200
