@@ -27,9 +27,10 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 def init_app(app: Flask) -> None:
     @app.errorhandler(DsarError)
     def _dsar_error(exc: DsarError):
-        # A tenant set up incompletely (no data map yet) is the state the action meets, not a
-        # server failure: 409 with the error's own words, which say what to do.
-        status = 409 if isinstance(exc, ConfigurationError) else exc.status
+        # A tenant set up incompletely (no data map yet: a plain ConfigurationError) is the
+        # state the action meets, not a server failure: 409 with the error's own words, which
+        # say what to do. Its subclasses (an export directory that refuses files) stay 500.
+        status = 409 if type(exc) is ConfigurationError else exc.status
         return error_response(status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
