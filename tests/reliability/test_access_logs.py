@@ -46,16 +46,32 @@ def test_redact(target, logged):
     assert redact(target) == logged
 
 
-def test_the_development_server_logs_redacted_lines(app, caplog):
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_the_development_server_logs_redacted_lines(app):
+    # Our own handler on werkzeug's logger (an Alembic run earlier in the session may have
+    # disabled existing loggers through logging.config, which caplog would not undo).
+    logger, collect = logging.getLogger("werkzeug"), _Collect()
+    disabled, level = logger.disabled, logger.level
+    logger.disabled, logger.level = False, logging.INFO
+    logger.addHandler(collect)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=RedactingRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with caplog.at_level(logging.INFO, logger="werkzeug"):
-            for url in URLS:
-                _get(f"http://127.0.0.1:{server.server_port}{url}")
+        for url in URLS:
+            _get(f"http://127.0.0.1:{server.server_port}{url}")
     finally:
         server.shutdown()
-    logged = caplog.text
+        logger.removeHandler(collect)
+        logger.disabled, logger.level = disabled, level
+    logged = "\n".join(collect.lines)
     assert "/api/v1/suppressions/check?email=[redacted]" in logged and "/download/[redacted]" in logged
     assert not [secret for secret in SECRETS if secret in logged]
 
