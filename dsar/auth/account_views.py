@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from dsar.auth import bp, lockout, recovery_codes
 from dsar.auth import session as staff_session
-from dsar.auth.forms import ConfirmForm, ForgotPasswordForm, NewAccountForm, NewPasswordForm, RecoveryForm
+from dsar.auth.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, NewAccountForm, NewPasswordForm,
+                             RecoveryForm)
 from dsar.auth.views import SIGN_IN_LIMIT, _after_sign_in, _locked_out
 from dsar.errors import DsarError
 from dsar.extensions import db, limiter
@@ -91,6 +92,27 @@ def password_reset(token: str):
             flash("Your password is changed, and every session you had is signed out. Sign in with it now.")
             return redirect(url_for("auth.login"), code=303)
     return render_template("auth/password_reset.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
+def password_change():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    no_store()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            staff_accounts.change_password(current_user, form.current.data, form.password.data)
+            db.session.commit()
+        except DsarError as exc:
+            db.session.rollback()
+            show_on_form(form, exc)
+        else:
+            staff_session.end(everywhere=False)
+            flash("Your password is changed, and every session you had is signed out. Sign in with it now.")
+            return redirect(url_for("auth.login"), code=303)
+    return render_template("auth/password_change.html", form=form), 400 if form.errors else 200
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"], endpoint="invitation")

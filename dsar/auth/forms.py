@@ -37,3 +37,7 @@ class NewAccountForm(NewPasswordForm):
 
 class ConfirmForm(FlaskForm):
     """A button only: the CSRF token is what it carries."""
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=500)])

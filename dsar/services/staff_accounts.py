@@ -189,6 +189,17 @@ def reset_password(reset: PasswordReset, password: str, *, now: datetime | None 
     return user
 
 
+def change_password(user: User, current: str, new: str) -> User:
+    """The signed-in person's own change; every session of theirs ends (this one too)."""
+    from dsar.services.staff import password_matches
+
+    if not password_matches(user, current):
+        raise ValidationError("the current password is not right", details={"field": "current"})
+    user.password_hash = hash_password(new, known=(user.email, user.name))
+    end_every_session(user)
+    return user
+
+
 # --- the operator's commands ----------------------------------------------------------------
 
 

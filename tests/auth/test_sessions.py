@@ -96,3 +96,26 @@ def test_idle_and_maximum_ages_follow_the_settings(app, short_sessions):
     with client.session_transaction() as session:
         session["signed_in_at"] = int(time.time()) - 2 * 3600 - 5
     assert client.get("/dashboard/").status_code == 302
+
+
+def test_a_password_change_ends_every_session(app, auditor):
+    laptop, phone = signed_in_client(app, auditor), signed_in_client(app, auditor)
+    changed = laptop.post("/account/password", data={"current": PASSWORD, "password": NEW_PASSWORD,
+                                                     "confirm": NEW_PASSWORD})
+    assert changed.status_code == 303
+    assert phone.get("/dashboard/").status_code == 302 and laptop.get("/dashboard/").status_code == 302
+    assert app.test_client().post("/login", data={"email": auditor.email, "password": NEW_PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("data, field, words", [
+    ({"current": "not my password!", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, "current", "not right"),
+    ({"current": PASSWORD, "password": "aaaaaaaaaaaa", "confirm": "aaaaaaaaaaaa"}, "password", "too easy to guess"),
+    ({"current": PASSWORD, "password": NEW_PASSWORD, "confirm": "something else"}, "confirm", "not the same"),
+])
+def test_a_password_change_names_the_wrong_field(app, auditor, data, field, words):
+    client = signed_in_client(app, auditor)
+    response = client.post("/account/password", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and words in page
+    assert client.get("/dashboard/").status_code == 200  # nothing changed, still signed in
