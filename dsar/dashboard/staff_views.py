@@ -59,6 +59,15 @@ def user_remove(user_id: int):
     return redirect(url_for("dashboard.users"), code=303)
 
 
+@bp.post("/invitations/<int:invitation_id>/withdraw")
+@requires("manage")
+def invitation_withdraw(invitation_id: int):
+    invitation = staff_accounts.withdraw_invitation(g.tenant.id, invitation_id, actor=actor())  # 404 if foreign
+    db.session.commit()
+    flash(f"The invitation to {invitation.email} no longer works.")
+    return redirect(url_for("dashboard.users"), code=303)
+
+
 @bp.get("/tokens")
 def tokens():
     return _tokens_page(TokenForm())

@@ -87,6 +87,19 @@ def pending_invitations(tenant_id: int) -> list[Invitation]:
         .order_by(Invitation.created_at.desc())).scalars())
 
 
+def withdraw_invitation(tenant_id: int, invitation_id: int, *, actor: str,
+                        now: datetime | None = None) -> Invitation:
+    """An open invitation of this tenant stops working; another tenant's is not found."""
+    invitation = db.session.execute(for_tenant(Invitation, tenant_id).where(
+        Invitation.id == invitation_id, Invitation.accepted_at.is_(None),
+        Invitation.withdrawn_at.is_(None))).scalar_one_or_none()
+    if invitation is None:
+        raise NotFound("no open invitation with that number in this organisation")
+    invitation.withdrawn_at = now or utcnow()
+    audit.record(tenant_id, "staff_invitation_withdrawn", actor, payload={"invitation_id": invitation.id})
+    return invitation
+
+
 def invitation_for_token(token: str, *, now: datetime | None = None) -> Invitation | None:
     """The open invitation a link carries, or None (unknown, accepted, withdrawn, expired)."""
     if not token or len(token) > 200:

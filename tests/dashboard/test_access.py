@@ -10,12 +10,14 @@ from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import ApiToken, AuditEvent, Export, OutboxMessage, RightsRequest, Task, utcnow
 from dsar.services.staff import create_token
+from dsar.services.staff_accounts import invite
 from tests.dashboard.factories import make_request, sign_in
 from tests.factories import make_tenant, make_user
 
 #: URL arguments that name a tenant-owned row -> the attribute of a ``Tenant world`` holding it.
 OWNED_ARGUMENTS = {"reference": "reference", "task_id": "task_id", "user_id": "user_id",
-                   "token_id": "token_id", "export_id": "export_id", "message_id": "message_id"}
+                   "token_id": "token_id", "export_id": "export_id", "message_id": "message_id",
+                   "invitation_id": "invitation_id"}
 #: URL arguments that are not tenant-owned, with the value to use.
 OTHER_ARGUMENTS = {"name": "note"}
 #: Routes whose only argument is not tenant-owned: the tenant comes from the session.
@@ -40,8 +42,9 @@ class World:
                                 subject=f"We received your request ({slug})",
                                 body_text_enc=keyring().encrypt_text(f"Hello from {slug}"), status="kept")
         db.session.add(message)
+        invitation = invite(self.tenant, f"invited@{slug}.example", "Invited", "auditor", invited_by=None).invitation
         db.session.commit()
-        self.message_id = message.id
+        self.message_id, self.invitation_id = message.id, invitation.id
         self.reference, self.task_id, self.export_id = request.reference, task.id, export.id
         self.user_id, self.token_id = self.colleague.id, token.id
         self.email = f"someone@{slug}.example"

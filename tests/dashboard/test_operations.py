@@ -207,3 +207,17 @@ def test_a_token_is_shown_once_and_can_be_revoked(client, tenant, admin):
     db.session.expire_all()
     assert tenant_for_token(secret) is None
     assert client.post("/dashboard/tokens", data={"name": ""}).status_code == 400
+
+
+def test_an_invitation_can_be_withdrawn(app, client, tenant, admin):
+    from dsar.models import Invitation, OutboxMessage
+    from dsar.mail.outbox import envelope_of
+
+    client.post("/dashboard/users", data={"email": "late@ops.example", "name": "Late", "role": "auditor"})
+    invitation = db.session.execute(sa.select(Invitation)).scalar_one()
+    message = db.session.execute(sa.select(OutboxMessage).where(OutboxMessage.template == "invitation")).scalar_one()
+    link = re.search(r"http://localhost(/invitations/\S+)", envelope_of(db.session, message).text).group(1)
+    assert client.post(f"/dashboard/invitations/{invitation.id}/withdraw").status_code == 303
+    assert "Invited, not yet accepted" not in client.get("/dashboard/users").get_data(as_text=True)
+    assert app.test_client().get(link).status_code == 404
+    assert client.post(f"/dashboard/invitations/{invitation.id}/withdraw").status_code == 404
