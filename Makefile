@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test test-calendar install browser bench migration clean
+.PHONY: run test test-calendar install browser nginx bench migration clean
 
 # Links in messages and printed by the demo point at the port actually served.
 run: export DSAR_BASE_URL ?= http://127.0.0.1:$(PORT)
@@ -14,7 +14,7 @@ run: $(BIN)/.installed
 	$(BIN)/dsar run --host 127.0.0.1 --port $(PORT)
 
 # Every test at the fixed test clock, then the date-sensitive ones on each hard day (tests/clock.py).
-test: $(BIN)/.installed browser
+test: $(BIN)/.installed browser nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-calendar
 
@@ -37,6 +37,12 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  [ "$$(id -u)" = 0 ] || { echo "chromium is missing: install Debian's chromium package (needs root)"; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The trusted-proxy tests put Debian's nginx in front of the app (never skipped when missing).
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  [ "$$(id -u)" = 0 ] || { echo "nginx is missing: install Debian's nginx package (needs root)"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
 
 bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test,bench]'

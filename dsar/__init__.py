@@ -4,6 +4,19 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from flask import Flask
+from flask.wrappers import Response
+
+
+class DsarResponse(Response):
+    """Text that cannot be encoded (a lone surrogate stored before input was checked, or read
+    from a customer database) becomes "?" in the answer instead of a 500 for every reader."""
+
+    def set_data(self, value) -> None:
+        super().set_data(value.encode("utf-8", "replace") if isinstance(value, str) else value)
+
+    def iter_encoded(self):  # streamed answers (CSV): the same, item by item
+        # A generator expression takes ``self.response`` now, as werkzeug's own does.
+        return (item.encode("utf-8", "replace") if isinstance(item, str) else item for item in self.response)
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None,
@@ -15,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     """
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path,
                 template_folder="../templates", static_folder="../static")
+    app.response_class = DsarResponse
     from dsar.config import load_config
 
     app.config.update(load_config(app.instance_path, environ))
@@ -54,7 +68,18 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     from dsar.cli import register_commands
 
     register_commands(app)
+    _trust_proxies(app, app.config["DSAR_TRUSTED_PROXIES"])
     return app
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Believe the client address and scheme the last ``count`` reverse proxies add
+    (X-Forwarded-For/-Proto/-Host/-Port); with 0 (the default) those headers mean nothing,
+    since anyone can send them."""
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
 
 
 def _migrations_dir() -> str:

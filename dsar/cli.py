@@ -33,7 +33,7 @@ def _app_group(name: str, help_text: str) -> click.Group:
 
 
 tenants_cli = _app_group("tenants", "Create and list tenants.")
-users_cli = _app_group("users", "Create staff users.")
+users_cli = _app_group("users", "Create staff users; reset a lost second factor or lift a lockout.")
 tokens_cli = _app_group("tokens", "Create, list and revoke API tokens.")
 audit_cli = _app_group("audit", "Check the audit trail.")
 
@@ -144,6 +144,32 @@ def users_create(slug, email, name, role, password):
     click.echo(f"User {user.email} is {role} of {slug}.")
 
 
+@users_cli.command("reset-two-factor")
+@click.argument("email")
+@with_appcontext
+def users_reset_two_factor(email):
+    """Forget EMAIL's authenticator and recovery codes (lost phone); they enrol again at next sign-in.
+
+    The platform operator's power only: no tenant's admin can do this (SPEC §2)."""
+    from dsar.services.staff_accounts import operator_reset_two_factor
+
+    user = operator_reset_two_factor(email)
+    db.session.commit()
+    click.echo(f"{user.email}: two-factor sign-in reset, every session ended; they set it up again at next sign-in.")
+
+
+@users_cli.command("unlock")
+@click.argument("email")
+@with_appcontext
+def users_unlock(email):
+    """Lift EMAIL's lockout after too many failed sign-ins."""
+    from dsar.services.staff_accounts import operator_unlock
+
+    user = operator_unlock(email)
+    db.session.commit()
+    click.echo(f"{user.email} can sign in again.")
+
+
 @tokens_cli.command("create")
 @click.option("--tenant", "slug", required=True, help="Tenant slug.")
 @click.option("--name", required=True, help="What the token is for, e.g. 'crm-sync'.")
@@ -231,7 +257,10 @@ def run_command(host, port):
     # Flask's app.run() refuses to run inside its own CLI; werkzeug's server is what it would use.
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    from dsar.access_log import RedactingRequestHandler
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
+               request_handler=RedactingRequestHandler)
 
 
 def _start_embedded_scheduler(app: Flask) -> None:

@@ -42,10 +42,24 @@ ENVIRONMENT = {
     "DSAR_JOB_SCHEDULES": ("DSAR_JOB_SCHEDULES", None),  # JSON: {"retention": {"trigger": "cron", "hour": 3}}
     "DSAR_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://"),
     "DSAR_ENV": ("DSAR_ENV", "development"),
+    "DSAR_SESSION_IDLE_MINUTES": ("DSAR_SESSION_IDLE_MINUTES", "30"),
+    "DSAR_SESSION_MAX_HOURS": ("DSAR_SESSION_MAX_HOURS", "8"),
+    "DSAR_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", str(1024 * 1024)),
+    "DSAR_TRUSTED_PROXIES": ("DSAR_TRUSTED_PROXIES", "0"),
 }
 
 BOOLEAN_KEYS = {"DSAR_SMTP_STARTTLS", "DSAR_SMTP_SSL", "DSAR_SCHEDULER"}
-INTEGER_KEYS = {"DSAR_SMTP_PORT"}
+#: Whole-number settings and the range each must fall in.
+INTEGER_RANGES = {
+    "DSAR_SMTP_PORT": (1, 65535),
+    "DSAR_SESSION_IDLE_MINUTES": (1, 24 * 60),
+    "DSAR_SESSION_MAX_HOURS": (1, 7 * 24),
+    "DSAR_MAX_BODY_BYTES": (1024, 1024 ** 3),
+    "DSAR_TRUSTED_PROXIES": (0, 10),
+}
+#: A signing key must be at least this long (bytes), and not a repeated character or two.
+MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT = 12
 _TRUE = {"1", "on", "true", "yes"}
 _FALSE = {"0", "off", "false", "no", ""}
 
@@ -66,6 +80,8 @@ def load_config(instance_path: str, environ: Mapping[str, str] | None = None) ->
         production, instance, "secret_key", "DSAR_SECRET_KEY", lambda: secrets.token_urlsafe(48))
     config["DSAR_ENCRYPTION_KEYS"] = config["DSAR_ENCRYPTION_KEYS"] or _local_secret(
         production, instance, "encryption_key", "DSAR_ENCRYPTION_KEYS", lambda: Fernet.generate_key().decode())
+    if production:
+        _check_secret_key(config["SECRET_KEY"])
     config["DSAR_EXPORT_DIR"] = config["DSAR_EXPORT_DIR"] or str(instance / "exports")
     config["DSAR_DATAMAP_DIR"] = config["DSAR_DATAMAP_DIR"] or str(instance / "datamaps")
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
@@ -83,11 +99,15 @@ def _convert(variable: str, raw: str) -> Any:
         if value in _FALSE:
             return False
         raise ConfigurationError(f"{variable} must be on or off, not {raw!r}")
-    if variable in INTEGER_KEYS:
+    if variable in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[variable]
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise ConfigurationError(f"{variable} must be a whole number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigurationError(f"{variable} must be between {low} and {high}, not {value}")
+        return value
     return raw
 
 
@@ -99,6 +119,14 @@ def _check_choices(config: dict[str, Any]) -> None:
         raise ConfigurationError(f"DSAR_ENV must be development, production or test, not {config['DSAR_ENV']!r}")
     if config["DSAR_MAIL_BACKEND"] == "sendgrid" and not config["DSAR_SENDGRID_API_KEY"]:
         raise ConfigurationError("DSAR_MAIL_BACKEND=sendgrid needs DSAR_SENDGRID_API_KEY")
+
+
+def _check_secret_key(key: str) -> None:
+    """Sessions and every keyed hash rest on this key: a short or repetitive one is guessable."""
+    if len(key.encode()) < MIN_SECRET_BYTES or len(set(key)) < MIN_SECRET_DISTINCT:
+        raise ConfigurationError(
+            f"DSAR_SECRET_KEY must be at least {MIN_SECRET_BYTES} random bytes; make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
 
 
 def _local_secret(production: bool, instance: Path, filename: str, variable: str, generate) -> str:

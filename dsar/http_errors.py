@@ -10,7 +10,7 @@ from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from dsar.errors import DsarError, ValidationError
+from dsar.errors import ConfigurationError, DsarError, ValidationError
 
 
 def wants_json() -> bool:
@@ -27,7 +27,11 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 def init_app(app: Flask) -> None:
     @app.errorhandler(DsarError)
     def _dsar_error(exc: DsarError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        # A tenant set up incompletely (no data map yet: a plain ConfigurationError) is the
+        # state the action meets, not a server failure: 409 with the error's own words, which
+        # say what to do. Its subclasses (an export directory that refuses files) stay 500.
+        status = 409 if type(exc) is ConfigurationError else exc.status
+        return error_response(status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -38,6 +42,10 @@ def init_app(app: Flask) -> None:
         message = exc.description or exc.name
         if exc.code == 400 and details and "json" in details:  # webargs could not parse the body
             message = "The request body is not valid JSON."
+        if exc.code == 413:  # a body without a length, cut off by werkzeug while reading
+            from dsar.input_guard import body_too_large_message
+
+            message = body_too_large_message(app.config["MAX_CONTENT_LENGTH"])
         return error_response(exc.code or 500, code, message, details)
 
     @app.errorhandler(OperationalError)

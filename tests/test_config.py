@@ -45,7 +45,52 @@ def test_production_refuses_to_start_without_keys(tmp_path, missing):
     ({"DSAR_SCHEDULER": "maybe"}, "DSAR_SCHEDULER must be on or off"),
     ({"DSAR_MAIL_BACKEND": "sendgrid"}, "needs DSAR_SENDGRID_API_KEY"),
     ({"DSAR_ENV": "staging"}, "DSAR_ENV must be"),
+    ({"DSAR_SESSION_IDLE_MINUTES": "soon"}, "DSAR_SESSION_IDLE_MINUTES must be a whole number"),
+    ({"DSAR_SESSION_IDLE_MINUTES": "0"}, "DSAR_SESSION_IDLE_MINUTES must be between 1 and"),
+    ({"DSAR_SESSION_MAX_HOURS": "1000"}, "DSAR_SESSION_MAX_HOURS must be between 1 and 168"),
+    ({"DSAR_MAX_BODY_BYTES": "1MB"}, "DSAR_MAX_BODY_BYTES must be a whole number"),
+    ({"DSAR_MAX_BODY_BYTES": "10"}, "DSAR_MAX_BODY_BYTES must be between 1024"),
+    ({"DSAR_TRUSTED_PROXIES": "-1"}, "DSAR_TRUSTED_PROXIES must be between 0 and 10"),
+    ({"DSAR_TRUSTED_PROXIES": "all"}, "DSAR_TRUSTED_PROXIES must be a whole number"),
 ])
 def test_bad_values_are_named(tmp_path, environ, message):
     with pytest.raises(ConfigurationError, match=message):
         load_config(str(tmp_path), environ)
+
+
+def test_session_body_and_proxy_settings_have_safe_defaults(tmp_path):
+    config = load_config(str(tmp_path), {"DSAR_SESSION_IDLE_MINUTES": "5", "DSAR_SESSION_MAX_HOURS": "2"})
+    assert (config["DSAR_SESSION_IDLE_MINUTES"], config["DSAR_SESSION_MAX_HOURS"]) == (5, 2)
+    defaults = load_config(str(tmp_path), {})
+    assert (defaults["MAX_CONTENT_LENGTH"], defaults["DSAR_TRUSTED_PROXIES"]) == (1024 * 1024, 0)
+    assert (defaults["DSAR_SESSION_IDLE_MINUTES"], defaults["DSAR_SESSION_MAX_HOURS"]) == (30, 8)
+
+
+@pytest.mark.parametrize("key", ["x", "a" * 64, "0123456789abcdef0123456789abcde"])
+def test_production_refuses_a_short_or_repetitive_secret_key(tmp_path, key):
+    environ = {"DSAR_ENV": "production", "DSAR_SECRET_KEY": key, "DSAR_ENCRYPTION_KEYS": "k"}
+    with pytest.raises(ConfigurationError, match="DSAR_SECRET_KEY must be at least 32 random bytes"):
+        load_config(str(tmp_path), environ)
+
+
+def test_production_accepts_a_generated_secret_key(tmp_path):
+    import secrets
+
+    environ = {"DSAR_ENV": "production", "DSAR_SECRET_KEY": secrets.token_urlsafe(32), "DSAR_ENCRYPTION_KEYS": "k"}
+    assert load_config(str(tmp_path), environ)["SESSION_COOKIE_SECURE"] is True
+
+
+def test_a_weak_production_secret_stops_the_cli_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dsar = Path(sys.executable).with_name("dsar")
+    environ = {**{k: v for k, v in os.environ.items() if not k.startswith("DSAR_")}, "DSAR_ENV": "production",
+               "DSAR_SECRET_KEY": "x", "DSAR_ENCRYPTION_KEYS": "k", "DSAR_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    result = subprocess.run([str(dsar), "tenants", "list"], env=environ, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "dsar: error: DSAR_SECRET_KEY must be at least 32 random bytes; make one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"]

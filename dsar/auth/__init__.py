@@ -11,4 +11,4 @@ def _configure(state) -> None:
     configure(state.app)
 
 
-from dsar.auth import views  # noqa: E402,F401
+from dsar.auth import account_views, views  # noqa: E402,F401

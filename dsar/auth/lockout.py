@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from dsar.extensions import db
 from dsar.models import User, utcnow
@@ -28,11 +28,21 @@ def is_locked(user: User) -> bool:
 
 
 def record_failure(user: User) -> None:
-    """Count one failed attempt (password or code); lock the account at the limit."""
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= MAX_FAILURES:
-        user.locked_until = utcnow() + LOCK_FOR
-        user.failed_logins = 0
+    """Count one failed attempt (password or code); lock the account at the limit.
+
+    Two conditional UPDATEs instead of read-modify-write, so concurrent guesses are each
+    counted and exactly the ``MAX_FAILURES``-th locks: below the limit the counter goes up;
+    at it, the account locks. Failures while locked are not counted. The caller commits."""
+    now = utcnow()
+    unlocked = or_(User.locked_until.is_(None), User.locked_until <= now)
+    counted = db.session.execute(
+        update(User).where(User.id == user.id, unlocked, User.failed_logins < MAX_FAILURES - 1)
+        .values(failed_logins=User.failed_logins + 1).execution_options(synchronize_session=False)).rowcount
+    if counted == 0:
+        db.session.execute(
+            update(User).where(User.id == user.id, unlocked, User.failed_logins >= MAX_FAILURES - 1)
+            .values(failed_logins=0, locked_until=now + LOCK_FOR).execution_options(synchronize_session=False))
+    db.session.refresh(user, ["failed_logins", "locked_until"])
 
 
 def record_success(user: User) -> None:
@@ -53,7 +63,8 @@ def check_password(email: str, password: str) -> User | None:
         record_failure(user)
         db.session.commit()
         return None
-    return user
+    db.session.refresh(user, ["locked_until"])  # locked by a concurrent guess meanwhile
+    return None if is_locked(user) else user
 
 
 def _spend_time_like_a_check(password: str) -> None:

@@ -1,8 +1,11 @@
 """A staff session: started after every factor passed, ended by sign-out, age or idleness.
 
 The session cookie holds the user (Flask-Login), when the session started and was last
-used, whether a second factor was passed, and the tenant being worked on. Between the
-password and the second factor only ``pending_user_id`` is held: the user is not signed in.
+used, whether a second factor was passed, the tenant being worked on, and the user's
+*session generation* at sign-in. Sign-out, a password change and a two-factor reset raise
+the generation stored on the user, so every cookie issued before — including a copy taken
+off the machine — is refused on its next request (the cookie alone cannot be revoked).
+Between the password and the second factor only ``pending_user_id`` is held.
 """
 from __future__ import annotations
 
@@ -15,14 +18,15 @@ from flask_login import current_user, login_user, logout_user
 from dsar.extensions import db
 from dsar.models import User, utcnow
 
-#: Defaults; deployments may set these Flask config keys.
-DEFAULTS = {"DSAR_SESSION_HOURS": 8, "DSAR_IDLE_MINUTES": 30, "DSAR_PENDING_SIGNIN_MINUTES": 5}
+#: Defaults for tests that build an app without ``load_config``; deployments set
+#: DSAR_SESSION_MAX_HOURS and DSAR_SESSION_IDLE_MINUTES (dsar.config).
+DEFAULTS = {"DSAR_SESSION_MAX_HOURS": 8, "DSAR_SESSION_IDLE_MINUTES": 30, "DSAR_PENDING_SIGNIN_MINUTES": 5}
 
 
 def configure(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["DSAR_SESSION_HOURS"])
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["DSAR_SESSION_MAX_HOURS"])
     app.before_request(_expire_idle_or_old_sessions)
 
 
@@ -48,6 +52,7 @@ def start(user: User, *, second_factor: bool) -> None:
     session.permanent = True
     now = int(time.time())
     session["signed_in_at"], session["last_seen"], session["mfa"] = now, now, second_factor
+    session["gen"] = user.session_generation or 0
     first = min(user.memberships, key=lambda m: m.tenant_id, default=None)
     if first is not None:
         session["tenant_id"] = first.tenant_id
@@ -55,7 +60,13 @@ def start(user: User, *, second_factor: bool) -> None:
     db.session.commit()
 
 
-def end() -> None:
+def end(*, everywhere: bool = True) -> None:
+    """Sign out of this browser and, by default, of every other session of the same person."""
+    if everywhere and current_user.is_authenticated:
+        from dsar.services.staff_accounts import end_every_session
+
+        end_every_session(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
 
@@ -64,10 +75,14 @@ def _expire_idle_or_old_sessions():
     if "_user_id" not in session or request.endpoint == "static" or request.path.startswith("/api/"):
         return None
     now, config = time.time(), current_app.config
-    too_old = now - session.get("signed_in_at", 0) > config["DSAR_SESSION_HOURS"] * 3600
-    idle = now - session.get("last_seen", 0) > config["DSAR_IDLE_MINUTES"] * 60
+    too_old = now - session.get("signed_in_at", 0) > config["DSAR_SESSION_MAX_HOURS"] * 3600
+    idle = now - session.get("last_seen", 0) > config["DSAR_SESSION_IDLE_MINUTES"] * 60
+    if current_user.is_authenticated and session.get("gen", 0) != current_user.session_generation:
+        end(everywhere=False)
+        flash("You were signed out (sign-out elsewhere, or a password or two-factor change). Please sign in again.")
+        return redirect(url_for("auth.login"))
     if too_old or idle:
-        end()
+        end(everywhere=False)
         flash("You were signed out after a period of inactivity. Please sign in again."
               if idle and not too_old else "Your session has ended. Please sign in again.")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))

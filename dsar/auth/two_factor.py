@@ -3,7 +3,8 @@
 The shared secret is stored encrypted with the key ring, together with the last time step
 a code was accepted for, so a code cannot be used twice (RFC 6238 §5.2). It is written when
 enrolment starts and only trusted once the user has typed a valid code from their app
-(``totp_enabled``). Admins and DPOs must use it before reaching the dashboard.
+(``totp_enabled``). Admins, DPOs and agents (who fulfil requests and download exports) must
+use it before reaching the dashboard; auditors only read.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from dsar.keyring import keyring
 from dsar.models import User
 
 #: Roles that may not reach the dashboard without a second factor.
-ROLES_NEEDING_TWO_FACTOR = frozenset({"admin", "dpo"})
+ROLES_NEEDING_TWO_FACTOR = frozenset({"admin", "dpo", "agent"})
 ISSUER = "dsar"
 #: Codes of the step before and after the current one are accepted (phone clocks drift).
 DRIFT_STEPS = 1
@@ -35,7 +36,7 @@ class _Stored:
 
 
 def required_for(user: User) -> bool:
-    """Two-factor is due when the user holds an admin or DPO role in any tenant."""
+    """Two-factor is due when the user holds a role that changes or exports data in any tenant."""
     return any(m.role in ROLES_NEEDING_TWO_FACTOR for m in user.memberships)
 
 
@@ -115,8 +116,3 @@ def confirm_enrolment(user: User, code: str) -> bool:
         return False
     user.totp_enabled = True
     return True
-
-
-def reset(user: User) -> None:
-    """Forget the user's authenticator (lost phone); they enrol again at next sign-in."""
-    user.totp_secret, user.totp_enabled = None, False

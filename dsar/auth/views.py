@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from dsar.auth import bp, lockout, two_factor
+from dsar.auth import bp, lockout, recovery_codes, two_factor
 from dsar.auth import session as staff_session
 from dsar.auth.forms import CodeForm, LoginForm
 from dsar.extensions import db, limiter, login_manager
@@ -34,8 +34,12 @@ def _safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+def _next_url() -> str:
+    return _safe_next(session.pop("next", None)) or url_for("dashboard.queue")
+
+
 def _after_sign_in():
-    return redirect(_safe_next(session.pop("next", None)) or url_for("dashboard.queue"))
+    return redirect(_next_url())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -91,7 +95,7 @@ def code():
 
 
 def _locked_out():
-    staff_session.end()
+    staff_session.end(everywhere=False)
     flash("Too many wrong codes: the account is locked for 15 minutes.")
     return redirect(url_for("auth.login"))
 
@@ -107,17 +111,17 @@ def two_factor_page():
     if user.totp_enabled:
         if pending is not None:
             abort(409)
-        return render_template("auth/two_factor_on.html")
+        return render_template("auth/two_factor_on.html", remaining=recovery_codes.remaining(user))
     secret = two_factor.start_enrolment(user)
     form = CodeForm()
     if form.validate_on_submit():
         if two_factor.confirm_enrolment(user, form.code.data):
             next_url = session.get("next")
             lockout.record_success(user)
+            codes = recovery_codes.issue(user)
             staff_session.start(user, second_factor=True)
             session["next"] = next_url
-            flash("Two-factor sign-in is on. You will be asked for a code each time you sign in.")
-            return _after_sign_in()
+            return render_template("auth/recovery_codes.html", codes=codes, continue_url=_next_url())
         form.code.errors.append("That code is not right. Scan the QR code again or type the key, then "
                                 "enter the code your app shows now.")
     uri = two_factor.provisioning_uri(user, secret)

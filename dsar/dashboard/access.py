@@ -63,7 +63,7 @@ def _guard():
         return login_manager.unauthorized()
     if two_factor.required_for(current_user) and not session.get("mfa"):
         if current_user.totp_enabled:  # enrolled, but this session never passed a code
-            staff_session.end()
+            staff_session.end(everywhere=False)
             flash("Please sign in again with your two-factor code.")
             return redirect(url_for("auth.login"))
         flash("Your role needs two-factor sign-in: set it up to continue.")

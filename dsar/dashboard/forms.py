@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import cache
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField, StringField,
+from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
@@ -47,8 +47,6 @@ class StaffForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=320)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=_choices(ROLES))
-    password = PasswordField("Initial password (at least 12 characters; ignored for an existing account)",
-                             validators=[Optional(), Length(max=500)])
 
 
 class TokenForm(FlaskForm):

@@ -1,7 +1,9 @@
 """Operations: the outbox, job runs, tenant settings and the data map check."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
 from dsar.dashboard import bp, tenant_config
@@ -14,6 +16,7 @@ from dsar.form_errors import show_on_form
 from dsar.jobs.registry import all_jobs
 from dsar.jobs.runner import run_job
 from dsar.keyring import keyring
+from dsar.mail.outbox import readable_copy
 from dsar.models import JobRun, OutboxMessage, RightsRequest, for_tenant
 from dsar.services.datamaps import datamap_file
 from dsar.services.tenants import configuration_warnings
@@ -38,11 +41,14 @@ def outbox():
 
 @bp.get("/outbox/<int:message_id>")
 def outbox_message(message_id: int):
-    """One message as sent (plain-text part): what the subject or staff member received."""
+    """One message (plain-text part) without what acts for the recipient: a code or link
+    read here would let staff verify, withdraw or download as the subject. Only an admin of
+    a local deployment (outbox backend, nothing leaves the machine) sees them, marked."""
     message = tenant_row(OutboxMessage, message_id)
-    ring = keyring()
-    return render_template("dashboard/outbox_message.html", message=message, to=ring.decrypt_text(message.to_enc),
-                           body=ring.decrypt_text(message.body_text_enc))
+    reveal = g.role == "admin" and current_app.config["DSAR_MAIL_BACKEND"] == "outbox"
+    copy = readable_copy(db.session, message, reveal=reveal)
+    return render_template("dashboard/outbox_message.html", message=message,
+                           to=keyring().decrypt_text(message.to_enc), body=copy.text, revealed=copy.revealed)
 
 
 @bp.get("/jobs")
@@ -105,4 +111,7 @@ def _settings_page(form):
 def datamap():
     path, online = datamap_file(g.tenant), request.args.get("online") == "1"
     report = check_datamap(path, offline=not online) if path else None
-    return render_template("dashboard/datamap.html", path=path, report=report, online=online)
+    # The file's name only: where it sits on the server's disk is no business of the tenant's.
+    name = Path(path).name if path else None
+    text = report.render().replace(str(path), name).replace(str(Path(path).parent) + "/", "") if report else None
+    return render_template("dashboard/datamap.html", path=name, report=report, report_text=text, online=online)

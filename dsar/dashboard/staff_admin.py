@@ -1,8 +1,8 @@
-"""The people of a tenant: who they are, their role, and what an administrator can do for them.
+"""The people of a tenant: who they are, their role, and removing them from this tenant.
 
-Accounts are created through ``dsar.services.staff.create_user`` (the CLI uses it too);
-here are the tenant-scoped views and fixes: remove from the tenant, reset a lost second
-factor, lift a lockout. Each is recorded in the tenant's audit trail.
+A tenant's admin invites (``dsar.services.staff_accounts.invite``) and removes memberships of
+their own tenant only. A person's password, second factor and lockout are theirs and the
+platform operator's (SPEC §2), never a tenant admin's: an account may serve other tenants.
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from dsar.auth import two_factor
 from dsar.auth.lockout import is_locked
 from dsar.errors import Conflict, NotFound
 from dsar.extensions import db
@@ -58,18 +57,4 @@ def remove(tenant_id: int, user_id: int, actor_id: int) -> User:
     user, membership = member(tenant_id, user_id)
     db.session.delete(membership)
     audit.record(tenant_id, "staff_removed", f"user:{actor_id}", payload={"user_id": user.id})
-    return user
-
-
-def reset_two_factor(tenant_id: int, user_id: int, actor_id: int) -> User:
-    user, _ = member(tenant_id, user_id)
-    two_factor.reset(user)
-    audit.record(tenant_id, "staff_two_factor_reset", f"user:{actor_id}", payload={"user_id": user.id})
-    return user
-
-
-def unlock(tenant_id: int, user_id: int, actor_id: int) -> User:
-    user, _ = member(tenant_id, user_id)
-    user.locked_until, user.failed_logins = None, 0
-    audit.record(tenant_id, "staff_unlocked", f"user:{actor_id}", payload={"user_id": user.id})
     return user

@@ -11,7 +11,8 @@ from dsar.errors import DsarError
 from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.models import ApiToken, for_tenant
-from dsar.services.staff import create_token, create_user, revoke_token
+from dsar.services import staff_accounts
+from dsar.services.staff import create_token, revoke_token
 
 
 @bp.get("/users")
@@ -21,21 +22,22 @@ def users():
 
 def _users_page(form: StaffForm):
     return render_template("dashboard/users.html", staff=staff_admin.list_staff(g.tenant.id), form=form,
+                           invitations=staff_accounts.pending_invitations(g.tenant.id),
                            me=current_user.id), 400 if form.errors else 200
 
 
 @bp.post("/users")
 @requires("manage")
 def user_create():
+    """Invite an address: the same answer whether or not it has an account anywhere."""
     form = StaffForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data, form.name.data, form.password.data or "", g.tenant,
-                               form.role.data, actor=actor())
+            staff_accounts.invite(g.tenant, form.email.data, form.name.data, form.role.data,
+                                  invited_by=current_user)
             db.session.commit()
-            flash(f"{user.name} is now {form.role.data} of {g.tenant.name}."
-                  + (" Give them their initial password by a separate channel; an admin or DPO "
-                     "sets up two-factor sign-in at first sign-in." if form.password.data else ""))
+            flash(f"An invitation to be {form.role.data} of {g.tenant.name} was sent to "
+                  f"{form.email.data.strip()}. They get access once they accept it; the link works for 7 days.")
             return redirect(url_for("dashboard.users"), code=303)
         except DsarError as exc:
             db.session.rollback()
@@ -43,35 +45,27 @@ def user_create():
     return _users_page(form)
 
 
-def _user_change(change, done: str, user_id: int):
+@bp.post("/users/<int:user_id>/remove")
+@requires("manage")
+def user_remove(user_id: int):
     staff_admin.member(g.tenant.id, user_id)  # NotFound (404) for anyone outside this tenant
     try:
-        user = change(g.tenant.id, user_id, current_user.id)
+        user = staff_admin.remove(g.tenant.id, user_id, current_user.id)
         db.session.commit()
-        flash(done.format(name=user.name))
+        flash(f"{user.name} no longer has access to this organisation.")
     except DsarError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     return redirect(url_for("dashboard.users"), code=303)
 
 
-@bp.post("/users/<int:user_id>/remove")
+@bp.post("/invitations/<int:invitation_id>/withdraw")
 @requires("manage")
-def user_remove(user_id: int):
-    return _user_change(staff_admin.remove, "{name} no longer has access to this organisation.", user_id)
-
-
-@bp.post("/users/<int:user_id>/reset-two-factor")
-@requires("manage")
-def user_reset_two_factor(user_id: int):
-    return _user_change(staff_admin.reset_two_factor,
-                        "{name} sets up two-factor sign-in again at their next sign-in.", user_id)
-
-
-@bp.post("/users/<int:user_id>/unlock")
-@requires("manage")
-def user_unlock(user_id: int):
-    return _user_change(staff_admin.unlock, "{name} can sign in again.", user_id)
+def invitation_withdraw(invitation_id: int):
+    invitation = staff_accounts.withdraw_invitation(g.tenant.id, invitation_id, actor=actor())  # 404 if foreign
+    db.session.commit()
+    flash(f"The invitation to {invitation.email} no longer works.")
+    return redirect(url_for("dashboard.users"), code=303)
 
 
 @bp.get("/tokens")

@@ -31,7 +31,15 @@ SUBJECT_TEMPLATES = {
 STAFF_TEMPLATES = {
     "reminder": ("reference", "days_left", "due_date"),  # optional: request_url
     "overdue_digest": ("requests",),                      # optional: dashboard_url
+    "invitation": ("role", "invitation_url", "expires_at"),
+    "password_reset": ("reset_url", "expires_at"),
 }
+
+
+#: Context values that *act for the recipient* — whoever reads them can verify, withdraw,
+#: download, accept or reset in the recipient's place. The outbox keeps them apart
+#: (``dsar.mail.outbox``): staff never read them in the dashboard.
+SECRET_CONTEXT = ("code", "verify_url", "status_url", "download_url", "invitation_url", "reset_url")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class RenderedMessage:
     subject: str
     text: str
     html: str
+    #: The secret values the bodies contain (from ``SECRET_CONTEXT``), longest first.
+    secrets: tuple[str, ...] = ()
 
 
 def render(template: str, language: str, **context: Any) -> RenderedMessage:
@@ -55,7 +65,8 @@ def render(template: str, language: str, **context: Any) -> RenderedMessage:
             raise ValueError(f"templates/mail/{template}.txt sets no subject")
         text = _tidy(str(module))
         html = env.get_template(f"mail/{template}.html").render(subject=subject, language=language, **context)
-    return RenderedMessage(subject=subject, text=text, html=html)
+    secrets = sorted({str(context[key]) for key in SECRET_CONTEXT if context.get(key)}, key=len, reverse=True)
+    return RenderedMessage(subject=subject, text=text, html=html, secrets=tuple(secrets))
 
 
 def _tidy(text: str) -> str:

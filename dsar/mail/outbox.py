@@ -6,6 +6,13 @@ rolls back, they never existed. A send that fails stays ``pending`` with ``last_
 and a ``next_attempt_at`` that backs off exponentially; the ``send-mail`` job retries it,
 and after ``MAX_ATTEMPTS`` it is ``failed`` for staff to see.
 
+What acts for the recipient (codes and links, ``messages.SECRET_CONTEXT``) is listed in an
+``OutboxSecret`` beside the message. The dashboard shows a copy with those values hidden
+(``readable_copy``); once a real mail server (smtp, sendgrid) has the message, the stored
+bodies are rewritten without them and the list is deleted, so no stored copy keeps a secret.
+Only with the local ``outbox`` backend — where nothing leaves the machine — may an admin
+see them, marked as such.
+
 Each delivery first *claims* its message with one conditional UPDATE that pushes
 ``next_attempt_at`` a lease into the future, so the after-commit delivery, the job and a
 second worker never send the same message twice at the same time, and no database lock
@@ -13,9 +20,14 @@ is held while talking to a mail server.
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+
+from markupsafe import escape
+
+from dataclasses import dataclass
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, func, or_, select, update
@@ -26,7 +38,7 @@ from dsar.jobs.registry import JobContext, job
 from dsar.keyring import keyring
 from dsar.mail.backends import Backend, DeliveryError, Envelope, backend_from_config
 from dsar.mail.messages import RenderedMessage
-from dsar.models import OutboxMessage, Tenant, utcnow
+from dsar.models import OutboxMessage, OutboxSecret, Tenant, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +62,56 @@ def queue(tenant_id: int | None, template: str, to: str, message: RenderedMessag
                         status="pending", attempts=0, created_at=utcnow())
     db.session.add(row)
     db.session.flush()
+    if message.secrets:
+        db.session.add(OutboxSecret(message_id=row.id, values_enc=ring.encrypt_text(json.dumps(message.secrets))))
     db.session.info.setdefault(_NEW, []).append(row.id)
     return row
+
+
+HIDDEN = "[hidden: acts for the recipient]"
+SHOWN = "[local outbox only, acts for the recipient: {value}]"
+
+
+@dataclass(frozen=True)
+class ReadableCopy:
+    text: str | None
+    revealed: bool  # secrets shown (admin, local outbox backend)
+
+
+def secrets_of(session: Session, message: OutboxMessage) -> list[str]:
+    row = session.get(OutboxSecret, message.id)
+    return json.loads(keyring().decrypt_text(row.values_enc)) if row is not None else []
+
+
+def _replace(text: str | None, secrets: list[str], replacement) -> str | None:
+    if text is None:
+        return None
+    for value in secrets:
+        text = text.replace(value, replacement(value))
+        text = text.replace(str(escape(value)), replacement(value))
+    return text
+
+
+def readable_copy(session: Session, message: OutboxMessage, *, reveal: bool) -> ReadableCopy:
+    """The plain-text body for staff: secrets hidden, or (``reveal``) shown and marked."""
+    secrets = secrets_of(session, message)
+    text = keyring().decrypt_text(message.body_text_enc)
+    if reveal and secrets:
+        return ReadableCopy(_replace(text, secrets, lambda value: SHOWN.format(value=value)), True)
+    return ReadableCopy(_replace(text, secrets, lambda value: HIDDEN), False)
+
+
+def _forget_secrets(session: Session, message: OutboxMessage) -> None:
+    """The mail has left: keep only a copy without what acts for the recipient."""
+    secrets = secrets_of(session, message)
+    if not secrets:
+        return
+    ring = keyring()
+    message.body_text_enc = ring.encrypt_text(_replace(ring.decrypt_text(message.body_text_enc), secrets,
+                                                       lambda value: HIDDEN))
+    message.body_html_enc = ring.encrypt_text(_replace(ring.decrypt_text(message.body_html_enc), secrets,
+                                                       lambda value: HIDDEN))
+    session.delete(session.get(OutboxSecret, message.id))
 
 
 @event.listens_for(Session, "after_commit")
@@ -115,6 +175,8 @@ def _deliver_one(session: Session, message_id: int, now: datetime, backend: Back
         return "failed"
     message.status, message.sent_at = backend.delivered_status, now
     message.last_error, message.next_attempt_at = None, None
+    if backend.delivered_status == "sent":
+        _forget_secrets(session, message)
     session.commit()
     log.info("mail %s (%s) %s through %s", message.id, message.template, message.status, backend.name)
     return "sent"

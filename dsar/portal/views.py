@@ -16,13 +16,13 @@ from sqlalchemy import select
 from dsar.errors import DsarError, NotFound
 from dsar.extensions import db, limiter
 from dsar.form_errors import show_on_form
-from dsar.models import RightsRequest
+from dsar.models import RightsRequest, Tenant
 from dsar.portal import bp
 from dsar.portal.forms import CodeForm, ProofForm, RequestForm, WithdrawForm
 from dsar.services import intake, lifecycle, verification
 from dsar.services.intake import SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
 from dsar.services.notifications import status_token, status_token_matches
-from dsar.services.tenants import get_tenant, only_tenant
+from dsar.services.tenants import get_tenant
 from dsar.services.verification import MoreProofNeeded, VerificationFailed, WrongCode
 from dsar.translations.rights import RIGHTS, RIGHTS_BY_TYPE, STATUS_WORDS
 
@@ -32,11 +32,15 @@ verify_limit = limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification", met
 
 @bp.get("/")
 def home():
-    """A single-tenant deployment: `/` leads straight to its portal (SPEC §2)."""
-    tenant = only_tenant()
-    if tenant is None:
+    """A single-tenant deployment: `/` leads straight to its portal. With several tenants it
+    lists nothing and leads nowhere (SPEC §2): which businesses share a deployment is theirs
+    to tell, and each portal is reached by its own URL."""
+    tenants = db.session.execute(select(Tenant.slug).order_by(Tenant.id).limit(2)).scalars().all()
+    if not tenants:
         return render_template("portal/no_tenant.html")
-    return redirect(url_for("portal.portal", slug=tenant.slug))
+    if len(tenants) > 1:
+        return render_template("portal/neutral_home.html")
+    return redirect(url_for("portal.portal", slug=tenants[0]))
 
 
 def gpc_signal() -> bool:

@@ -13,7 +13,8 @@ agent), its tasks' details, its mail's      after it closed; type, regime, chann
 recipient and bodies                        outcome and denial reason stay for the statistics
 used or expired verification codes          deleted 7 days after use or expiry (the grace
                                             lets the portal still say "this code expired")
-expired access/portability exports          file removed, record marked deleted
+expired access/portability exports          encrypted file removed (where the export
+                                            service wrote it), record marked deleted
 bodies of sent mail                         blanked 30 days after sending
 ==========================================  ==============================================
 
@@ -24,10 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 
 from dsar.datamap.model import Duration
 from dsar.domain.request_states import CLOSED_STATES
@@ -35,6 +34,7 @@ from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.keyring import keyring
 from dsar.models import Export, OutboxMessage, RequestIdentifier, RightsRequest, Task, Tenant, VerificationChallenge
+from dsar.services.exports import export_path
 
 CCPA_MINIMUM_MONTHS = 24
 CODE_GRACE = timedelta(days=7)
@@ -125,15 +125,16 @@ class _Steps:
                           sa.delete(VerificationChallenge).where(VerificationChallenge.id.in_(ids))).rowcount)
 
     def exports(self, tenant: Tenant) -> None:
-        where = [Export.tenant_id == tenant.id, Export.expires_at < self.now, Export.deleted_at.is_(None)]
+        held = sa.select(RightsRequest.id).where(RightsRequest.legal_hold.is_(True))
+        where = [Export.tenant_id == tenant.id, Export.expires_at < self.now, Export.deleted_at.is_(None),
+                 Export.request_id.not_in(held)]
         self._batched("exports: expired files removed", Export, where, self._remove_exports)
 
     def _remove_exports(self, ids: list[int]) -> int:
-        folder = Path(current_app.config["DSAR_EXPORT_DIR"]).resolve()
-        for filename in db.session.execute(sa.select(Export.filename).where(Export.id.in_(ids))).scalars():
-            path = (folder / filename).resolve()
-            if path.parent == folder:  # never outside the export folder, whatever the record says
-                path.unlink(missing_ok=True)
+        # The path is the export service's own (``<export dir>/<tenant>/<id>.zip.enc``), never
+        # one built from the stored filename: the file must go, and nothing outside with it.
+        for export in db.session.execute(sa.select(Export).where(Export.id.in_(ids))).scalars():
+            export_path(export).unlink(missing_ok=True)
         return _update(Export, ids, deleted_at=self.now)
 
     def mail_bodies(self, tenant_id: int | None) -> None:

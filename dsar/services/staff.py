@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
+from zxcvbn import zxcvbn
 
 from dsar import crypto
 from dsar.errors import NotFound, ValidationError
@@ -16,6 +17,10 @@ from dsar.services import audit
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 12
+#: zxcvbn's scale runs 0 (guessed at once) to 4; 3 is "safely unguessable" offline at a slow hash.
+MIN_STRENGTH = 3
+#: zxcvbn's work grows with the length; nothing longer is a password anyone types.
+MAX_PASSWORD = 200
 
 
 def normalise_email(value: str, field: str = "email") -> str:
@@ -25,11 +30,27 @@ def normalise_email(value: str, field: str = "email") -> str:
         raise ValidationError(f"{field}: {exc}", details={"field": field}) from None
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, *, known: tuple[str, ...] = ()) -> str:
+    """The argon2 hash of a password strong enough for staff; ValidationError otherwise.
+
+    Length alone lets ``aaaaaaaaaaaa`` through, so zxcvbn also estimates how fast it would
+    be guessed (dictionaries, keyboard walks, repeats, and ``known`` words such as the
+    person's own name and address)."""
+    check_password_strength(password, known=known)
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str, *, known: tuple[str, ...] = ()) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"password must have at least {MIN_PASSWORD} characters",
                               details={"field": "password"})
-    return _hasher.hash(password)
+    if len(password) > MAX_PASSWORD:
+        raise ValidationError(f"password must have at most {MAX_PASSWORD} characters", details={"field": "password"})
+    estimate = zxcvbn(password, user_inputs=[word for word in known if word])
+    if estimate["score"] < MIN_STRENGTH:
+        hint = estimate["feedback"].get("warning") or "it would be guessed quickly"
+        raise ValidationError(f"password is too easy to guess ({hint.rstrip('.').lower()}): use a longer "
+                              "phrase of unrelated words", details={"field": "password"})
 
 
 def password_matches(user: User, password: str) -> bool:
@@ -40,14 +61,18 @@ def password_matches(user: User, password: str) -> bool:
 
 
 def create_user(email: str, name: str, password: str, tenant: Tenant, role: str, *, actor: str = "cli") -> User:
-    """Create a staff user with a role in one tenant, or add the role to an existing user."""
+    """Create a staff user with a role in one tenant, or add the role to an existing user.
+
+    The platform operator's power (``dsar users create``): a tenant's admin invites instead
+    (``dsar.services.staff_accounts.invite``), so the person consents."""
     if role not in ROLES:
         raise ValidationError(f"role {role!r} is unknown; choose one of {', '.join(ROLES)}",
                               details={"field": "role"})
     email = normalise_email(email)
     user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if user is None:
-        user = User(email=email, name=name.strip() or email, password_hash=hash_password(password))
+        user = User(email=email, name=name.strip() or email,
+                    password_hash=hash_password(password, known=(email, name)))
         db.session.add(user)
         db.session.flush()
     elif any(m.tenant_id == tenant.id for m in user.memberships):

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dsar import crypto
 from dsar.errors import ValidationError
@@ -177,10 +177,20 @@ def normalise_code(code: str) -> str:
 
 
 def _count_wrong(challenge: VerificationChallenge, what: str, field: str = "code"):
-    challenge.attempts += 1
-    attempts_left = max(_max_attempts(challenge) - challenge.attempts, 0)
+    # One conditional UPDATE: concurrent wrong codes each count (no lost update), and none
+    # counts past the limit; a wrong code that finds the attempts used up is refused as such.
+    maximum, challenge_id, reference = _max_attempts(challenge), challenge.id, challenge.request.reference
+    counted = db.session.execute(
+        update(VerificationChallenge)
+        .where(VerificationChallenge.id == challenge_id, VerificationChallenge.attempts < maximum)
+        .values(attempts=VerificationChallenge.attempts + 1)
+        .returning(VerificationChallenge.attempts)
+    ).scalar_one_or_none()
     db.session.commit()
-    log.info("wrong verification attempt on %s, %s left", challenge.request.reference, attempts_left)
+    if counted is None:
+        raise _failed()
+    attempts_left = max(maximum - counted, 0)
+    log.info("wrong verification attempt on %s, %s left", reference, attempts_left)
     if attempts_left == 0:
         raise _failed()
     raise WrongCode(f"{what.capitalize()}. You have {attempts_left} more attempt(s).",

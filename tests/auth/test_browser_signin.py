@@ -30,6 +30,9 @@ def test_a_dpo_enrols_then_signs_in_with_a_code(page, app):
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Turn on and continue").click()
+    # The recovery codes are shown once, then on to the dashboard.
+    assert page.locator("#recovery-codes li").count() == 10
+    page.get_by_role("link", name="I have kept them: continue").click()
     page.wait_for_url("**/dashboard/")
     assert page.get_by_role("heading", name="Queue").is_visible()
     assert "No requests yet" in page.content()

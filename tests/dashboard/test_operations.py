@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-import pyotp
 import pytest
 import sqlalchemy as sa
 
 from dsar.extensions import db
 from dsar.keyring import keyring
-from dsar.models import AuditEvent, JobRun, Membership, OutboxMessage, Tenant, User, utcnow
+from dsar.models import AuditEvent, JobRun, Membership, OutboxMessage, Tenant, User
 from dsar.services.staff import tenant_for_token
-from tests.dashboard.factories import enrol_totp, make_request, sign_in
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.dashboard.factories import make_request, sign_in
+from tests.factories import make_tenant, make_user
 
 pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
@@ -156,62 +154,40 @@ def test_a_broken_data_map_is_reported_not_a_500(client, tenant, admin, app, tmp
 # --- users ----------------------------------------------------------------------------------
 
 
-def test_add_a_user_who_then_signs_in(app, client, tenant, admin):
+def test_adding_a_user_sends_an_invitation(app, client, tenant, admin):
     response = client.post("/dashboard/users", data={"email": "New.Agent@Ops.example", "name": "Nia Agent",
-                                                     "role": "agent", "password": "a long initial password"})
+                                                     "role": "agent"})
     assert response.status_code == 303
-    user = db.session.execute(sa.select(User).where(User.email == "new.agent@ops.example")).scalar_one()
-    assert db.session.execute(sa.select(Membership.role).where(Membership.user_id == user.id)).scalar_one() == "agent"
-    assert "Nia Agent" in client.get("/dashboard/users").get_data(as_text=True)
-    other = app.test_client()
-    signed = other.post("/login", data={"email": "new.agent@ops.example", "password": "a long initial password"})
-    assert signed.headers["Location"].endswith("/dashboard/")
+    assert not db.session.execute(sa.select(User).where(User.email == "new.agent@ops.example")).first()
+    page = client.get("/dashboard/users").get_data(as_text=True)
+    assert "new.agent@ops.example" in page and "Invited, not yet accepted" in page
 
 
 @pytest.mark.parametrize("data, field, words", [
-    ({"password": "short"}, "password", "at least 12 characters"),
     ({"role": "superuser"}, "role", "Not a valid choice"),
+    ({"email": "not-an-address"}, "email", "Invalid email"),
 ])
 def test_adding_a_user_names_the_wrong_field(client, tenant, admin, data, field, words):
-    form = {"email": "x@ops.example", "name": "X", "role": "agent", "password": "a long initial password", **data}
+    form = {"email": "x@ops.example", "name": "X", "role": "agent", **data}
     response = client.post("/dashboard/users", data=form)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert f'id="{field}-error"' in page and words in page
 
 
-def test_remove_reset_two_factor_and_unlock(client, tenant, admin):
+def test_inviting_a_member_again_names_the_field(client, tenant, admin):
+    response = client.post("/dashboard/users", data={"email": admin.email, "name": "X", "role": "agent"})
+    assert response.status_code == 400 and "already a member" in response.get_data(as_text=True)
+
+
+def test_remove_from_this_tenant(client, tenant, admin):
     colleague = make_user(tenant, "dpo")
-    enrol_totp(colleague)
-    colleague.locked_until = utcnow() + timedelta(days=365)
-    db.session.commit()
-    page = client.get("/dashboard/users").get_data(as_text=True)
-    assert "locked" in page
-    client.post(f"/dashboard/users/{colleague.id}/unlock")
-    assert fresh(User, colleague.id).locked_until is None
-    client.post(f"/dashboard/users/{colleague.id}/reset-two-factor")
-    reset = fresh(User, colleague.id)
-    assert reset.totp_secret is None and not reset.totp_enabled
     assert client.post(f"/dashboard/users/{admin.id}/remove").status_code == 303
     assert "you cannot remove yourself" in client.get("/dashboard/users").get_data(as_text=True)
     client.post(f"/dashboard/users/{colleague.id}/remove")
     assert not db.session.execute(sa.select(Membership).where(Membership.user_id == colleague.id)).first()
     kinds = db.session.execute(sa.select(AuditEvent.kind).where(AuditEvent.tenant_id == tenant.id)).scalars().all()
-    assert {"staff_unlocked", "staff_two_factor_reset", "staff_removed"} <= set(kinds)
-
-
-def test_a_reset_user_enrols_again_at_next_sign_in(app, client, tenant, admin):
-    colleague = make_user(tenant, "dpo")
-    secret = enrol_totp(colleague)
-    client.post(f"/dashboard/users/{colleague.id}/reset-two-factor")
-    other = app.test_client()
-    response = other.post("/login", data={"email": colleague.email, "password": PASSWORD})
-    assert response.headers["Location"].endswith("/account/two-factor")
-    new_secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', other.get("/account/two-factor").get_data(as_text=True))
-    assert new_secret.group(1).replace(" ", "") != secret
-    if pyotp.TOTP(secret).now() != pyotp.TOTP(new_secret.group(1).replace(" ", "")).now():
-        # The old app's codes are useless now.
-        assert other.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()}).status_code == 400
+    assert "staff_removed" in kinds
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -232,3 +208,17 @@ def test_a_token_is_shown_once_and_can_be_revoked(client, tenant, admin):
     db.session.expire_all()
     assert tenant_for_token(secret) is None
     assert client.post("/dashboard/tokens", data={"name": ""}).status_code == 400
+
+
+def test_an_invitation_can_be_withdrawn(app, client, tenant, admin):
+    from dsar.models import Invitation, OutboxMessage
+    from dsar.mail.outbox import envelope_of
+
+    client.post("/dashboard/users", data={"email": "late@ops.example", "name": "Late", "role": "auditor"})
+    invitation = db.session.execute(sa.select(Invitation)).scalar_one()
+    message = db.session.execute(sa.select(OutboxMessage).where(OutboxMessage.template == "invitation")).scalar_one()
+    link = re.search(r"http://localhost(/invitations/\S+)", envelope_of(db.session, message).text).group(1)
+    assert client.post(f"/dashboard/invitations/{invitation.id}/withdraw").status_code == 303
+    assert "Invited, not yet accepted" not in client.get("/dashboard/users").get_data(as_text=True)
+    assert app.test_client().get(link).status_code == 404
+    assert client.post(f"/dashboard/invitations/{invitation.id}/withdraw").status_code == 404

@@ -118,24 +118,41 @@ def test_used_and_expired_codes_go_a_week_later(app):
     assert left == {"used-yesterday".ljust(64, "0"), "live".ljust(64, "0")}
 
 
-def test_expired_export_files_are_removed(app):
-    tenant = make_tenant()
-    r = request(tenant)
-    folder = Path(app.config["DSAR_EXPORT_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    exports = []
-    for name, expires in (("old.zip.enc", utcnow() - DAY), ("new.zip.enc", utcnow() + DAY)):
-        (folder / name).write_bytes(b"secret")
-        exports.append(Export(tenant_id=tenant.id, request_id=r.id, filename=name, expires_at=expires))
-    db.session.add_all(exports)
-    db.session.commit()
+def _export_on_disk(tenant, r, expires) -> Export:
+    """An export row with its encrypted file where the export service writes it."""
+    from dsar.services.exports import export_path
 
+    export = Export(tenant_id=tenant.id, request_id=r.id, filename="export.zip", expires_at=expires)
+    db.session.add(export)
+    db.session.commit()
+    path = export_path(export)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"encrypted personal data")
+    return export
+
+
+def test_expired_export_files_are_removed(app):
+    from dsar.services.exports import export_path
+
+    tenant = make_tenant()
+    old, new = _export_on_disk(tenant, request(tenant), utcnow() - DAY), _export_on_disk(tenant, request(tenant),
+                                                                                        utcnow() + DAY)
     run_job("own-retention", tenant_id=tenant.id)
 
-    assert not (folder / "old.zip.enc").exists() and (folder / "new.zip.enc").exists()
-    db.session.refresh(exports[0])
-    db.session.refresh(exports[1])
-    assert exports[0].deleted_at is not None and exports[1].deleted_at is None
+    assert not export_path(old).exists() and export_path(new).exists()
+    db.session.refresh(old)
+    db.session.refresh(new)
+    assert old.deleted_at is not None and new.deleted_at is None
+
+
+def test_an_export_under_legal_hold_is_kept(app):
+    from dsar.services.exports import export_path
+
+    tenant = make_tenant()
+    held = _export_on_disk(tenant, request(tenant, hold=True), utcnow() - DAY)
+    run_job("own-retention", tenant_id=tenant.id)
+    db.session.refresh(held)
+    assert export_path(held).exists() and held.deleted_at is None
 
 
 def test_sent_mail_bodies_are_blanked_after_30_days_tenantless_mail_included(app):
