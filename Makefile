@@ -15,7 +15,7 @@ run: $(BIN)/.installed
 
 # Every test at the fixed test clock, then the date-sensitive ones on each hard day (tests/clock.py).
 test: $(BIN)/.installed browser nginx
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-calendar
 
 test-calendar: $(BIN)/.installed
