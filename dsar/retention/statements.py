@@ -6,7 +6,7 @@ Work is pushed down to the database that holds the rows (SPEC §9). Each engine 
 * ``expired(column, cutoff)`` — the row is strictly older than the cutoff. Real timestamps
   compare directly (a naive column holds UTC). ISO text is judged as a moment, not as text
   (``2025-01-01T10:00:00Z`` and ``2025-01-01 10:00:00`` are the same instant), yet in a
-  form an index on the column serves: two text ranges. Whatever the spelling after the
+  form an index on the column serves: one text range. Whatever the spelling after the
   date (``T`` or space, fractions, ``Z``, an offset of at most a day), a value whose date
   is two days or more before the cutoff's is older, and one whose date is two days or more
   after it is newer; only the four days around the cutoff are compared as instants
@@ -121,9 +121,22 @@ class Flavour:
     """Any SQLAlchemy dialect: plain comparisons; ``ip`` and ``hash`` computed in Python."""
 
     name = "generic"
+    #: Batches walk (cutoff column, key) — the cutoff column's index — and delete with one
+    #: statement per batch; otherwise they walk the key alone (any dialect).
+    keyset = False
 
     def prepare(self, connection: sa.Connection) -> None:
         """Make the connection ready (functions, session settings); once per checkout."""
+
+    def ordered(self, col: sa.Column) -> sa.ColumnElement:
+        """The cutoff column as batches order by it and compare positions in it."""
+        return col
+
+    def delete_batch(self, connection: sa.Connection, table: sa.Table, key: sa.Column, ordered: sa.ColumnElement,
+                     keys: sa.Select, recheck: sa.ColumnElement[bool]) -> tuple[int, tuple | None]:
+        """Delete the rows ``keys`` selects (in one statement); return how many and the
+        last (ordered, key) position deleted, in the database's own order."""
+        raise NotImplementedError(self.name)
 
     def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
         naive = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
@@ -135,12 +148,14 @@ class Flavour:
 
     def _iso_text_expired(self, col: sa.Column, cutoff: datetime, looks_like_a_date: sa.ColumnElement[bool],
                           instant_older: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-        """ISO text older than ``cutoff``: two index ranges, instants compared only near it."""
+        """ISO text older than ``cutoff``: one index range, instants compared only near it."""
         day = cutoff.astimezone(timezone.utc).date()
         surely_before, surely_after = (day - timedelta(days=2)).isoformat(), (day + timedelta(days=2)).isoformat()
-        text = sa.cast(col, sa.String) if not isinstance(col.type, sa.String) else col
-        return sa.or_(sa.and_(text < surely_before, looks_like_a_date),
-                      sa.and_(text >= surely_before, text < surely_after, instant_older))
+        # type_coerce, not CAST: the column itself is compared, so its index serves (the
+        # flavours call this only where the column holds text). One range of the index,
+        # in the index's order, so a batch ``ORDER BY col LIMIT n`` reads n entries.
+        text = col if isinstance(col.type, sa.String) else sa.type_coerce(col, sa.String)
+        return sa.and_(text < surely_after, looks_like_a_date, sa.or_(text < surely_before, instant_older))
 
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         return _common(col, strategy)
@@ -162,6 +177,20 @@ def _cached_mask(value, level: int) -> str | None:
 
 class SqliteFlavour(Flavour):
     name = "sqlite"
+    keyset = True
+
+    def ordered(self, col: sa.Column) -> sa.ColumnElement:
+        # The stored text itself (a DateTime column holds text too): no parsing on the way
+        # out, and bound back unchanged, so positions compare exactly as the index orders.
+        return col if isinstance(col.type, sa.String) else sa.type_coerce(col, sa.String)
+
+    def delete_batch(self, connection, table, key, ordered, keys, recheck):
+        # One statement is one atomic write in SQLite (no other writer between the inner
+        # SELECT and the DELETE), so the rule is not tested again. Text orders by code
+        # points in Python as in SQLite (BINARY); only ISO text is ever found old.
+        gone = connection.execute(sa.delete(table).where(key.in_(keys.scalar_subquery()))
+                                  .returning(ordered, key)).all()
+        return len(gone), (max(tuple(row) for row in gone) if gone else None)
 
     def prepare(self, connection: sa.Connection) -> None:
         raw = connection.connection.driver_connection
@@ -189,6 +218,19 @@ class SqliteFlavour(Flavour):
 
 class PostgresFlavour(Flavour):
     name = "postgresql"
+    keyset = True
+
+    def delete_batch(self, connection, table, key, ordered, keys, recheck):
+        # The expiry test again on the deleted rows: a row another session made newer since
+        # the statement's snapshot is re-read (READ COMMITTED) and kept. The last position is
+        # taken in SQL, in the column's own collation.
+        gone = (sa.delete(table).where(key.in_(keys.scalar_subquery()), recheck)
+                .returning(ordered.label("c"), key.label("k")).cte("gone"))
+        last = sa.select(gone.c.c, gone.c.k).order_by(gone.c.c.desc(), gone.c.k.desc()).limit(1).subquery()
+        count, *position = connection.execute(sa.select(
+            sa.select(sa.func.count()).select_from(gone).scalar_subquery(),
+            sa.select(last.c.c).scalar_subquery(), sa.select(last.c.k).scalar_subquery())).one()
+        return count, (tuple(position) if count else None)
 
     def prepare(self, connection: sa.Connection) -> None:
         # ISO text without an offset means UTC, as every naive timestamp here does.
