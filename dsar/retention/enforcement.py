@@ -1,19 +1,20 @@
 """Apply retention rules to one tenant's databases: set-based SQL in bounded batches.
 
 Each rule walks its table a batch at a time (keyset pagination). On SQLite and PostgreSQL
-a batch's position is (cutoff column, key), so batches read the cutoff column's index,
-oldest first, and never read again a row a rule keeps (a hold, a reference):
+a batch is a window of the cutoff column's index — positions (cutoff column, key), oldest
+first — so no batch reads again the rows an earlier one kept (a hold, a reference):
 
-1. ``DELETE … WHERE pk IN (SELECT pk … WHERE <rule> AND (col, pk) > :last ORDER BY col, pk
-   LIMIT :batch) RETURNING col, pk`` — one statement a batch, each row tested once;
-2. anonymization first finds the position of the batch's last row (``… ORDER BY col, pk
-   OFFSET :batch - 1 LIMIT 1``, an index walk), then ``UPDATE … WHERE <position in range>
-   AND <rule> AND <would change>``;
+1. ``SELECT col, pk … WHERE col < :bound AND (col, pk) > :last ORDER BY col, pk OFFSET
+   :batch - 1 LIMIT 1`` finds where the window ends, walking the index alone (the bound is
+   the plain range of the cutoff, ``Flavour.index_range``; the rule is not evaluated);
+2. ``DELETE`` / ``UPDATE … WHERE (col, pk) > :last AND (col, pk) <= :end AND <rule>`` does
+   the work where the rows live: one range of the index, each row tested once;
 3. the batch is committed, so a crash loses at most the batch in flight and the next run
-   simply finds the rows still matching. ``DSAR_JOB_BATCH_SIZE`` bounds each transaction.
+   simply finds the rows still matching. ``DSAR_JOB_BATCH_SIZE`` bounds each transaction
+   (a window holds at most that many rows).
 
-Other dialects walk the primary key: ``SELECT max(pk), count(*)`` of the next window, then
-the statement on that key range with the rule.
+Other dialects walk the primary key: ``SELECT max(pk), count(*)`` of the next window of
+matching rows, then the statement on that key range with the rule.
 
 A row matches a rule when its timestamp is strictly older than the cutoff, it belongs to
 the tenant (the source's ``scope`` column, or a link to a scoped table; a table with
@@ -21,7 +22,8 @@ neither holds only this tenant's rows), no legal hold covers it (directly or thr
 link), and — for ``delete`` — no row of a mapped child table still refers to it (a
 conversation stays until its last message has gone; children's rules run first, so one
 run clears both when both are due, and a dry run counts the parents their children
-free). Anonymization only matches rows it would change, so a re-run writes and counts nothing. A dry run counts the matching rows and writes nothing.
+free). Anonymization only matches rows it would change, so a re-run writes and counts
+nothing. A dry run counts the matching rows and writes nothing.
 """
 from __future__ import annotations
 
@@ -247,6 +249,7 @@ class _Batches:
         self.done = 0
         self.cutoff_column = column(self.table, rule.rule.from_column, work.source)
         self.order = [self.flavour.ordered(self.cutoff_column), key] if self.flavour.keyset else [key]
+        self.in_index = self.flavour.index_range(self.cutoff_column, rule.cutoff(ctx.now))
 
     def _report(self, rows: int) -> None:
         self.done += rows
@@ -278,8 +281,10 @@ class _Batches:
         is the last window); None when no row is left."""
         after = self.after(last)
         if self.flavour.keyset:
-            # The position of the size-th row: an index walk; past the end, the rest is the last batch.
-            end = self.connection.execute(sa.select(*self.order).where(condition, *after).order_by(*self.order)
+            # The position of the size-th index entry in the cutoff's range: a walk of the
+            # index alone (the rule is evaluated once, by the statement on the window);
+            # past the end, the rest of the range is the last window.
+            end = self.connection.execute(sa.select(*self.order).where(self.in_index, *after).order_by(*self.order)
                                           .offset(self.size - 1).limit(1)).first()
             if end is None:
                 return sa.and_(sa.true(), *after), None, True
@@ -299,8 +304,6 @@ class _Batches:
     def delete(self, condition: sa.ColumnElement[bool]) -> None:
         if self.ctx.dry_run:
             return self._count(condition)
-        if self.flavour.keyset:
-            return self._delete_by_position(condition)
         last = None
         while (window := self._window(condition, last)) is not None:
             in_range, last, final = window
@@ -312,24 +315,6 @@ class _Batches:
             self._report(deleted)
             if final:
                 break
-        self.connection.rollback()
-
-    def _delete_by_position(self, condition: sa.ColumnElement[bool]) -> None:
-        """One statement a batch: delete the next ``size`` matching rows in index order."""
-        recheck = self.flavour.expired(self.cutoff_column, self.rule.cutoff(self.ctx.now))
-        last = None
-        while True:
-            keys = sa.select(self.key).where(condition, *self.after(last)).order_by(*self.order).limit(self.size)
-            try:
-                deleted, position = self.flavour.delete_batch(self.connection, self.table, self.key, self.order[0],
-                                                              keys, recheck)
-            except exc.IntegrityError:
-                raise self._integrity() from None
-            self.connection.commit()
-            self._report(deleted)
-            if deleted < self.size or position is None:
-                break
-            last = position
         self.connection.rollback()
 
     def anonymize(self, condition: sa.ColumnElement[bool], strategies, hash_key: bytes) -> None:

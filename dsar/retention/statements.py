@@ -121,8 +121,8 @@ class Flavour:
     """Any SQLAlchemy dialect: plain comparisons; ``ip`` and ``hash`` computed in Python."""
 
     name = "generic"
-    #: Batches walk (cutoff column, key) — the cutoff column's index — and delete with one
-    #: statement per batch; otherwise they walk the key alone (any dialect).
+    #: Batches walk (cutoff column, key) — windows of the cutoff column's index, see
+    #: ``index_range`` — or, where False, the key alone (any dialect).
     keyset = False
 
     def prepare(self, connection: sa.Connection) -> None:
@@ -132,11 +132,10 @@ class Flavour:
         """The cutoff column as batches order by it and compare positions in it."""
         return col
 
-    def delete_batch(self, connection: sa.Connection, table: sa.Table, key: sa.Column, ordered: sa.ColumnElement,
-                     keys: sa.Select, recheck: sa.ColumnElement[bool]) -> tuple[int, tuple | None]:
-        """Delete the rows ``keys`` selects (in one statement); return how many and the
-        last (ordered, key) position deleted, in the database's own order."""
-        raise NotImplementedError(self.name)
+    def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        """A plain range of the cutoff column holding every row ``expired`` finds (and a few
+        more near the cutoff): what a batch's window walks in the index, rule unevaluated."""
+        return self.expired(col, cutoff)
 
     def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
         naive = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
@@ -149,8 +148,7 @@ class Flavour:
     def _iso_text_expired(self, col: sa.Column, cutoff: datetime, looks_like_a_date: sa.ColumnElement[bool],
                           instant_older: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
         """ISO text older than ``cutoff``: one index range, instants compared only near it."""
-        day = cutoff.astimezone(timezone.utc).date()
-        surely_before, surely_after = (day - timedelta(days=2)).isoformat(), (day + timedelta(days=2)).isoformat()
+        surely_before, surely_after = _iso_bounds(cutoff)
         # type_coerce, not CAST: the column itself is compared, so its index serves (the
         # flavours call this only where the column holds text). One range of the index,
         # in the index's order, so a batch ``ORDER BY col LIMIT n`` reads n entries.
@@ -169,6 +167,13 @@ class Flavour:
         return sa.update(table).where(where, changes).values({col.name: rw.new for col, rw in rewrites})
 
 
+def _iso_bounds(cutoff: datetime) -> tuple[str, str]:
+    """ISO text below the first is older than ``cutoff`` whatever its spelling; text from
+    the second on is newer."""
+    day = cutoff.astimezone(timezone.utc).date()
+    return (day - timedelta(days=2)).isoformat(), (day + timedelta(days=2)).isoformat()
+
+
 @lru_cache(maxsize=65536)
 def _cached_mask(value, level: int) -> str | None:
     # One batch asks for each value up to three times (window, WHERE, SET): parse it once.
@@ -184,13 +189,8 @@ class SqliteFlavour(Flavour):
         # out, and bound back unchanged, so positions compare exactly as the index orders.
         return col if isinstance(col.type, sa.String) else sa.type_coerce(col, sa.String)
 
-    def delete_batch(self, connection, table, key, ordered, keys, recheck):
-        # One statement is one atomic write in SQLite (no other writer between the inner
-        # SELECT and the DELETE), so the rule is not tested again. Text orders by code
-        # points in Python as in SQLite (BINARY); only ISO text is ever found old.
-        gone = connection.execute(sa.delete(table).where(key.in_(keys.scalar_subquery()))
-                                  .returning(ordered, key)).all()
-        return len(gone), (max(tuple(row) for row in gone) if gone else None)
+    def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        return self.ordered(col) < _iso_bounds(cutoff)[1]
 
     def prepare(self, connection: sa.Connection) -> None:
         raw = connection.connection.driver_connection
@@ -220,17 +220,10 @@ class PostgresFlavour(Flavour):
     name = "postgresql"
     keyset = True
 
-    def delete_batch(self, connection, table, key, ordered, keys, recheck):
-        # The expiry test again on the deleted rows: a row another session made newer since
-        # the statement's snapshot is re-read (READ COMMITTED) and kept. The last position is
-        # taken in SQL, in the column's own collation.
-        gone = (sa.delete(table).where(key.in_(keys.scalar_subquery()), recheck)
-                .returning(ordered.label("c"), key.label("k")).cte("gone"))
-        last = sa.select(gone.c.c, gone.c.k).order_by(gone.c.c.desc(), gone.c.k.desc()).limit(1).subquery()
-        count, *position = connection.execute(sa.select(
-            sa.select(sa.func.count()).select_from(gone).scalar_subquery(),
-            sa.select(last.c.c).scalar_subquery(), sa.select(last.c.k).scalar_subquery())).one()
-        return count, (tuple(position) if count else None)
+    def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        if isinstance(col.type, sa.String):
+            return col < _iso_bounds(cutoff)[1]
+        return super().expired(col, cutoff)
 
     def prepare(self, connection: sa.Connection) -> None:
         # ISO text without an offset means UTC, as every naive timestamp here does.
