@@ -22,10 +22,11 @@ is not an IP address is emptied, as erasure does):
 * SQLite: ``mask_ip`` itself, registered as the SQL function ``dsar_mask_ip`` on the
   connection — one UPDATE per batch, Python called by the engine, no round trip per row.
 * PostgreSQL: ``host(network(set_masklen(ip::inet, n)))``, with IPv4-mapped addresses
-  masked on their IPv4 part, in one ``UPDATE … FROM`` per batch that trims, checks, parses
-  and masks each value once. Text that is no address is emptied in SQL too; only zone ids
-  (``fe80::1%eth0``) and non-ASCII text, which Python still reads, are *odd* rows computed
-  in Python — a handful per batch at most.
+  masked on their IPv4 part, in one ``UPDATE … FROM`` per batch that checks, parses and
+  masks each value once. Text of address characters only (hex digits, ``:``, ``.``) that
+  is no address is emptied in SQL too; any other text (spaces around an address, zone ids
+  such as ``fe80::1%eth0``, words, non-ASCII) is an *odd* row computed in Python — rare
+  in real data, a handful per batch at most.
 * Other engines: no rewrite in SQL for ``ip`` and ``hash``; the batch is computed in
   Python and written with one ``executemany`` per batch.
 
@@ -54,10 +55,10 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 #: characters only, a dot or a colon, and where there are dots, one final dotted quad
 #: without leading zeros (PostgreSQL also reads "1.2.3.4.", "::ffff:1.23" and "01.2.3.4";
 #: Python refuses all three). Cheap tests: one strict regular expression costs more than
-#: the masking itself. Other text is no address to Python either, and is emptied in SQL —
-#: except zone ids (fe80::1%eth0) and non-ASCII text, which Python reads: those few rows
-#: are computed in Python. Text that passes yet is no address (1::2::3, 256.1.1.1) makes
-#: the cast fail: that batch is then done in Python.
+#: the masking itself. Other text of address characters is no address to Python either,
+#: and is emptied in SQL; text with any other character is computed in Python. Text that
+#: passes yet is no address (1::2::3, 256.1.1.1) makes the cast fail: that batch is then
+#: done in Python.
 #: Text that starts with an ISO date (YYYY-MM-DD), the only text a cutoff can find old.
 ISO_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*"
 ISO_DATE_REGEX = "^[0-9]{4}-[0-1][0-9]-[0-3][0-9]"
