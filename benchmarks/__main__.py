@@ -1,6 +1,9 @@
-"""``python -m benchmarks [--quick] [--rows N]``: every benchmark, each printed as a table.
+"""``python -m benchmarks [--quick] [--rows N] [--batch N] [--only retention]``: every
+benchmark, each printed as a table.
 
-``--quick`` is a smoke run (small sizes); ``--rows`` sets the retention tables' size.
+``--quick`` is a smoke run (small sizes); ``--rows`` sets the retention tables' size
+(default 3,000,000), ``--batch`` the retention batch size (DSAR_JOB_BATCH_SIZE);
+``--only retention`` runs the retention benchmark alone.
 """
 from __future__ import annotations
 
@@ -27,10 +30,17 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--rows", type=int, help="rows per retention table (default 1,000,000; --quick 20,000)")
+    parser.add_argument("--rows", type=int, help="rows per retention table (default 3,000,000; --quick 20,000)")
+    parser.add_argument("--batch", type=int, default=retention.BATCH,
+                        help=f"rows per retention batch (default {retention.BATCH:,}, as DSAR_JOB_BATCH_SIZE)")
+    parser.add_argument("--only", choices=["retention"], help="run one benchmark only")
     args = parser.parse_args(argv)
+    if (args.rows is not None and args.rows < 2) or args.batch < 1:
+        parser.error("--rows must be at least 2 and --batch at least 1")
     print(machine(), flush=True)
-    retention.report(args.rows or (20_000 if args.quick else 1_000_000))
+    retention.report(args.rows or (20_000 if args.quick else 3_000_000), args.batch)
+    if args.only == "retention":
+        return 0
     if importlib.util.find_spec("benchmarks.export_memory") is not None:
         from benchmarks import export_memory
 

@@ -1,11 +1,18 @@
-"""Retention at scale: purge and IP masking of a million rows, against the raw-SQL floor.
+"""Retention at scale: purge and IP masking, against the raw-SQL floor.
 
 Each measurement runs on a fresh copy of the same table (built once, copied untimed):
 ``hits(id pk, ip, logged_at indexed)``, the older half past the cutoff, addresses mixed
 IPv4 / IPv6 / IPv4-mapped. "dsar" is the retention engine as the jobs run it (keyset
-batches of DSAR_JOB_BATCH_SIZE rows, each committed, idempotency tests included); the
-"floor" is one raw SQL statement doing the same work in one transaction — what a DBA would
-type by hand, and the least time the database needs for it.
+batches of DSAR_JOB_BATCH_SIZE rows, each committed, idempotency tests included), measured
+twice: in-process (``enforce``) and as the whole ``dsar jobs run retention|anonymize-ips
+--tenant bench`` process an operator starts; the "floor" is one raw SQL statement doing
+the same work in one transaction — what a DBA would type by hand, and the least time the
+database needs for it. The ratio printed is floor / dsar: 1 means dsar is as fast as the
+floor. The longest transaction is the longest any one batch held open (begin to commit),
+measured in-process.
+
+SQLite is measured with ``logged_at`` declared as text (VARCHAR) and as a timestamp
+(DATETIME; SQLite stores both as ISO text); PostgreSQL with a ``timestamp`` column.
 """
 from __future__ import annotations
 
@@ -14,6 +21,8 @@ import os
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,7 +40,7 @@ from dsar.retention.statements import masked_or_none
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 PURGE_DAYS, MASK_DAYS = 90, 30
-BATCH = 10_000
+BATCH = 10_000  # DSAR_JOB_BATCH_SIZE's default (dsar/retention/jobs.py)
 
 
 @dataclass
@@ -42,10 +51,44 @@ class Result:
     changed: int
     dsar: float
     floor: float
+    process: float | None
+    longest: float
 
     @property
     def ratio(self) -> float:
-        return self.dsar / self.floor
+        """floor / dsar: 1 means dsar is as fast as the floor."""
+        return self.floor / self.dsar
+
+    @property
+    def process_ratio(self) -> float | None:
+        return self.floor / self.process if self.process else None
+
+
+class _LongestTransaction:
+    """The longest time any connection held a transaction open (begin to commit/rollback)."""
+
+    def __init__(self):
+        self.longest = 0.0
+        self._began: dict[int, float] = {}
+
+    def __enter__(self):
+        sa.event.listen(sa.engine.Engine, "begin", self._begin)
+        sa.event.listen(sa.engine.Engine, "commit", self._end)
+        sa.event.listen(sa.engine.Engine, "rollback", self._end)
+        return self
+
+    def __exit__(self, *exc_info):
+        sa.event.remove(sa.engine.Engine, "begin", self._begin)
+        sa.event.remove(sa.engine.Engine, "commit", self._end)
+        sa.event.remove(sa.engine.Engine, "rollback", self._end)
+
+    def _begin(self, conn):
+        self._began[id(conn)] = time.perf_counter()
+
+    def _end(self, conn):
+        began = self._began.pop(id(conn), None)
+        if began is not None:
+            self.longest = max(self.longest, time.perf_counter() - began)
 
 
 def _ip(rng: random.Random) -> str:
@@ -68,27 +111,73 @@ def _rows(count: int):
         yield i, _ip(rng), (base - age).isoformat(sep=" ")
 
 
-def _datamap(url: str, rule: str):
-    text = (f"tenant: bench\nsources:\n  - name: app\n    url: {json.dumps(url)}\n    tables:\n"
+def _datamap_text(url: str, rule: str) -> str:
+    return (f"tenant: bench\nsources:\n  - name: app\n    url: {json.dumps(url)}\n    tables:\n"
             f"      - {{name: hits, primary_key: id, retention: {rule}}}\n")
-    return parse_datamap(text, name="bench.yml")
+
+
+def _datamap(url: str, rule: str):
+    return parse_datamap(_datamap_text(url, rule), name="bench.yml")
 
 
 PURGE_RULE = f"{{after: {PURGE_DAYS} days, from: logged_at, action: delete}}"
 MASK_RULE = f"{{after: {MASK_DAYS} days, from: logged_at, action: anonymize_ip, column: ip, level: 1}}"
 
 
-def _dsar(url: str, rule: str) -> tuple[float, int]:
+def _dsar(url: str, rule: str, batch: int) -> tuple[float, int, float]:
     datamap = _datamap(url, rule)
     ctx = JobContext(now=NOW)
     rules = effective_rules(datamap, {}, NOW, ("delete", "anonymize_ip"))
-    started = time.perf_counter()
-    enforce(ctx, datamap, rules, hash_key=b"bench" * 8, batch_size=BATCH)
-    elapsed = time.perf_counter() - started
+    with _LongestTransaction() as transactions:
+        started = time.perf_counter()
+        enforce(ctx, datamap, rules, hash_key=b"bench" * 8, batch_size=batch)
+        elapsed = time.perf_counter() - started
     dispose_engines()
     if ctx.errors:
         raise RuntimeError("; ".join(ctx.errors))
-    return elapsed, sum(ctx.stats.values())
+    return elapsed, sum(ctx.stats.values()), transactions.longest
+
+
+class Platform:
+    """A dsar instance (its own SQLite database) with tenant ``bench``, for whole-process runs."""
+
+    def __init__(self, folder: Path):
+        from dsar import create_app
+        from dsar.extensions import db
+        from tests.conftest import environ_for
+        from tests.factories import make_tenant
+
+        self.instance = folder / "instance"
+        self.instance.mkdir()
+        self.env = {**os.environ, **environ_for(f"sqlite:///{self.instance}/dsar.db", self.instance)}
+        self.app = create_app(environ=self.env, instance_path=str(self.instance))
+        with self.app.app_context():
+            db.create_all()
+            self.tenant_id = make_tenant("bench").id
+            db.engine.dispose()
+
+    def run(self, job: str, url: str, rule: str, batch: int) -> tuple[float, str]:
+        from dsar.extensions import db
+        from dsar.models import Tenant
+
+        datamaps = Path(self.env["DSAR_DATAMAP_DIR"])
+        datamaps.mkdir(exist_ok=True)
+        (datamaps / "bench.yml").write_text(_datamap_text(url, rule))
+        with self.app.app_context():
+            db.session.get(Tenant, self.tenant_id).datamap_path = "bench.yml"
+            db.session.commit()
+            db.engine.dispose()
+        # The benchmark's fixed moment, as the tests' processes keep theirs (tests/clock.py).
+        prelude = f"import time_machine; time_machine.travel({NOW.isoformat()!r}, tick=False).start(); "
+        command = [sys.executable, "-c", prelude + "from dsar.cli import main; main()",
+                   "jobs", "run", job, "--tenant", "bench"]
+        started = time.perf_counter()
+        done = subprocess.run(command, env={**self.env, "DSAR_JOB_BATCH_SIZE": str(batch)},
+                              cwd=self.instance, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"dsar jobs run {job} failed: {done.stderr[-2000:]}")
+        return elapsed, done.stdout
 
 
 def _cutoff(days: int) -> str:
@@ -100,14 +189,15 @@ def _cutoff(days: int) -> str:
 
 class SqliteBench:
     name = "SQLite"
+    column = "DATETIME"
 
     def __init__(self, rows: int, folder: Path):
         self.rows = rows
-        self.template = folder / "template.db"
+        self.template = folder / f"template-{self.column}.db"
         self.work = folder / "work.db"
         conn = sqlite3.connect(self.template)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE hits (id INTEGER PRIMARY KEY, ip VARCHAR(45), logged_at DATETIME NOT NULL)")
+        conn.execute(f"CREATE TABLE hits (id INTEGER PRIMARY KEY, ip VARCHAR(45), logged_at {self.column} NOT NULL)")
         conn.executemany("INSERT INTO hits VALUES (?, ?, ?)", _rows(rows))
         conn.execute("CREATE INDEX ix_hits_logged_at ON hits (logged_at)")
         conn.commit()
@@ -137,15 +227,28 @@ class SqliteBench:
     def floor_mask(self):
         return self._raw("UPDATE hits SET ip = mask_ip(ip, 1) WHERE logged_at < ?", _cutoff(MASK_DAYS), functions=True)
 
+    def count(self) -> int:
+        with sqlite3.connect(self.work) as conn:
+            return conn.execute("SELECT count(*) FROM hits").fetchone()[0]
+
     def close(self) -> None:
         pass
+
+
+class SqliteTextBench(SqliteBench):
+    name = "SQLite, text column"
+    column = "VARCHAR(32)"
+    works = ("purge",)  # masking does not depend on the column's type
+
+
+SqliteBench.name = "SQLite, timestamp column"
 
 
 # --- PostgreSQL --------------------------------------------------------------------------
 
 
 class PostgresBench:
-    name = "PostgreSQL"
+    name = "PostgreSQL, timestamp column"
 
     def __init__(self, rows: int, folder: Path):
         from tests.postgres_server import PostgresServer
@@ -189,39 +292,59 @@ class PostgresBench:
             "WHEN ip::inet << '::ffff:0.0.0.0/96'::inet THEN host(network(set_masklen(ip::inet, 120))) "
             "ELSE host(network(set_masklen(ip::inet, 64))) END WHERE logged_at < :cutoff", _cutoff(MASK_DAYS))
 
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM hits").scalar_one()
+
     def close(self) -> None:
         self.engine.dispose()
         self.server.stop()
 
 
-def run(rows: int) -> list[Result]:
+WORKS = {"purge": ("retention", PURGE_RULE), "mask IPs (level 1)": ("anonymize-ips", MASK_RULE)}
+
+
+def run(rows: int, batch: int = BATCH, processes: bool = True) -> list[Result]:
     results = []
     with tempfile.TemporaryDirectory(prefix="dsar-bench-") as tmp:
         folder = Path(tmp)
         if os.geteuid() == 0:
             shutil.chown(folder, "postgres")  # the server runs as postgres when we are root
-        for bench_class in (SqliteBench, PostgresBench):
+        platform = Platform(folder) if processes else None
+        for bench_class in (SqliteTextBench, SqliteBench, PostgresBench):
             bench = bench_class(rows, folder)
             try:
-                for work, rule, floor in (("purge", PURGE_RULE, bench.floor_purge),
-                                          ("mask IPs (level 1)", MASK_RULE, bench.floor_mask)):
+                for work in getattr(bench, "works", WORKS):
+                    job, rule = WORKS[work]
+                    floor = bench.floor_purge if work == "purge" else bench.floor_mask
                     floor_time, floor_rows = floor()
-                    dsar_time, dsar_rows = _dsar(bench.fresh(), rule)
+                    dsar_time, dsar_rows, longest = _dsar(bench.fresh(), rule, batch)
                     if dsar_rows != floor_rows:
                         raise RuntimeError(f"{bench.name} {work}: dsar changed {dsar_rows} rows, the floor {floor_rows}")
-                    results.append(Result(bench.name, work, rows, dsar_rows, dsar_time, floor_time))
+                    process = None
+                    if platform is not None:
+                        url = bench.fresh()
+                        process, _ = platform.run(job, url, rule, batch)
+                        if work == "purge" and (left := bench.count()) != rows - floor_rows:
+                            raise RuntimeError(f"{bench.name} {work}: the dsar process left {left:,} rows")
+                    results.append(Result(bench.name, work, rows, dsar_rows, dsar_time, floor_time, process, longest))
+                    print(f"  {bench.name}, {work}: floor {floor_time:.2f} s, dsar {dsar_time:.2f} s"
+                          + (f", process {process:.2f} s" if process else ""), flush=True)
             finally:
                 bench.close()
     return results
 
 
-def report(rows: int) -> list[Result]:
+def report(rows: int, batch: int = BATCH, processes: bool = True) -> list[Result]:
     """Run and print the table (markdown, as in RESULTS.md)."""
-    print(f"retention: purge and IP masking, {rows:,} rows per table", flush=True)
-    results = run(rows)
+    print(f"retention: purge and IP masking, {rows:,} rows per table, batches of {batch:,} rows", flush=True)
+    results = run(rows, batch, processes)
     print()
-    print("| engine | work | rows changed | dsar (s) | floor: raw SQL (s) | dsar / floor |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| engine | work | rows changed | floor: raw SQL (s) | dsar (s) | floor / dsar | `dsar jobs run` process (s) "
+          "| floor / process | longest transaction (ms) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r.engine} | {r.work} | {r.changed:,} of {r.rows:,} | {r.dsar:.2f} | {r.floor:.2f} | {r.ratio:.2f} |")
+        process = f"{r.process:.2f} | {r.process_ratio:.2f}" if r.process else "– | –"
+        print(f"| {r.engine} | {r.work} | {r.changed:,} of {r.rows:,} | {r.floor:.2f} | {r.dsar:.2f} | {r.ratio:.2f} "
+              f"| {process} | {r.longest * 1000:.0f} |")
     return results

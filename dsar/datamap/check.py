@@ -149,7 +149,9 @@ def _inspect(source: Source, report: CheckReport) -> None:
                 if schema[table.name] is None:
                     report.errors.append(f'{source.name}.{table.name}: table "{table.name}" does not exist')
                     continue
-                _check_table(source, table, schema, _IndexedColumns(inspector, connection, table), report)
+                indexed = _IndexedColumns(inspector, connection, table)
+                _check_table(source, table, schema, indexed, report)
+                _check_cutoffs(source, table, schema[table.name], indexed, connection, report)
                 _check_key(source, table, inspector, report)
                 _check_link_types(source, table, schema, report)
     except SourceUnavailable as error:
@@ -234,6 +236,36 @@ def _check_table(source: Source, table: Table, schema: dict, indexed: "_IndexedC
             if strategy.kind == "null" and name in columns and not columns[name]["nullable"]:
                 report.errors.append(f"{where}.{name}: is NOT NULL, so erasure cannot empty it "
                                      "(use redact or hash)")
+
+
+def _check_cutoffs(source: Source, table: Table, columns: dict, indexed: "_IndexedColumns",
+                   connection: sa.Connection, report: CheckReport) -> None:
+    """Per retention column: how its cutoff is compared, whether its index serves it, and
+    text values that are no ISO date (retention never finds those old)."""
+    from dsar.retention.statements import ISO_DATE_GLOB, ISO_DATE_REGEX
+
+    where = f"{source.name}.{table.name}"
+    dialect = connection.dialect.name
+    for name in dict.fromkeys(rule.from_column for rule in table.retention):
+        if name not in columns:
+            continue
+        column_type = columns[name]["type"]
+        text = isinstance(column_type, sa.String) or (dialect == "sqlite" and isinstance(column_type, (sa.DateTime, sa.Date)))
+        kind = "ISO text" if text else "a timestamp" if isinstance(column_type, (sa.DateTime, sa.Date)) else str(column_type)
+        served = "served by its index" if name in indexed.plain else "not served by an index"
+        report.lines.append(f"{where}.{name}: retention cutoff compared as {kind}, {served}")
+        if not text or dialect not in ("sqlite", "postgresql"):
+            continue
+        col = sa.column(name)
+        iso = col.op("GLOB" if dialect == "sqlite" else "~", is_comparison=True)(
+            sa.literal(ISO_DATE_GLOB if dialect == "sqlite" else ISO_DATE_REGEX))
+        found = sa.table(table.table_name, col, schema=table.schema)
+        odd = connection.execute(sa.select(sa.func.count()).select_from(found)
+                                 .where(col.is_not(None), sa.not_(iso))).scalar_one()
+        connection.rollback()
+        if odd:
+            report.warnings.append(f"{where}.{name}: {odd:,} value(s) do not start with an ISO date (YYYY-MM-DD); "
+                                   "retention never finds them old")
 
 
 def _needs_index(table: Table) -> list[tuple[str, str]]:

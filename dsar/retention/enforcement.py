@@ -1,21 +1,29 @@
 """Apply retention rules to one tenant's databases: set-based SQL in bounded batches.
 
-Each rule walks its table in primary-key order, a batch at a time (keyset pagination):
+Each rule walks its table a batch at a time (keyset pagination). On SQLite and PostgreSQL
+a batch is a window of the cutoff column's index — positions (cutoff column, key), oldest
+first — so no batch reads again the rows an earlier one kept (a hold, a reference):
 
-1. ``SELECT max(pk), count(*) FROM (SELECT pk … WHERE <rule> AND pk > :last ORDER BY pk
-   LIMIT :batch)`` finds the next window of at most ``batch`` matching rows;
-2. ``DELETE`` / ``UPDATE … WHERE pk > :last AND pk <= :upper AND <rule>`` does the work
-   where the rows live;
+1. ``SELECT col, pk … WHERE col < :bound AND (col, pk) > :last ORDER BY col, pk OFFSET
+   :batch - 1 LIMIT 1`` finds where the window ends, walking the index alone (the bound is
+   the plain range of the cutoff, ``Flavour.index_range``; the rule is not evaluated);
+2. ``DELETE`` / ``UPDATE … WHERE (col, pk) > :last AND (col, pk) <= :end AND <rule>`` does
+   the work where the rows live: one range of the index, each row tested once;
 3. the batch is committed, so a crash loses at most the batch in flight and the next run
-   simply finds the rows still matching.
+   simply finds the rows still matching. ``DSAR_JOB_BATCH_SIZE`` bounds each transaction
+   (a window holds at most that many rows).
+
+Other dialects walk the primary key: ``SELECT max(pk), count(*)`` of the next window of
+matching rows, then the statement on that key range with the rule.
 
 A row matches a rule when its timestamp is strictly older than the cutoff, it belongs to
 the tenant (the source's ``scope`` column, or a link to a scoped table; a table with
 neither holds only this tenant's rows), no legal hold covers it (directly or through a
 link), and — for ``delete`` — no row of a mapped child table still refers to it (a
 conversation stays until its last message has gone; children's rules run first, so one
-run clears both when both are due, and a dry run counts the parents their children free). Anonymization only matches rows it would change, so a
-re-run writes and counts nothing. A dry run counts the matching rows and writes nothing.
+run clears both when both are due, and a dry run counts the parents their children
+free). Anonymization only matches rows it would change, so a re-run writes and counts
+nothing. A dry run counts the matching rows and writes nothing.
 """
 from __future__ import annotations
 
@@ -221,17 +229,27 @@ def _equals(col: sa.Column, value) -> sa.ColumnElement[bool]:
 
 
 class _Batches:
-    """The keyset-paginated batch loop of one rule on one table."""
+    """The keyset-paginated batch loop of one rule on one table.
+
+    Where the flavour can (SQLite, PostgreSQL), batches walk the position (cutoff column,
+    key) — the cutoff column's index, oldest first — and remember the last position done,
+    so rows a rule keeps (holds, references) are never read again. Elsewhere they walk
+    the key alone.
+    """
 
     def __init__(self, work: _SourceWork, ctx: JobContext, rule: EffectiveRule, key: sa.Column, size: int):
         self.work = work
         self.connection = work.connection
+        self.flavour = work.flavour
         self.table = work.table(rule.table)
         self.ctx = ctx
         self.rule = rule
         self.key = key
         self.size = size
         self.done = 0
+        self.cutoff_column = column(self.table, rule.rule.from_column, work.source)
+        self.order = [self.flavour.ordered(self.cutoff_column), key] if self.flavour.keyset else [key]
+        self.in_index = self.flavour.index_range(self.cutoff_column, rule.cutoff(ctx.now))
 
     def _report(self, rows: int) -> None:
         self.done += rows
@@ -243,37 +261,65 @@ class _Batches:
         self.connection.rollback()
         self._report(rows)
 
-    def _window(self, condition: sa.ColumnElement[bool], last) -> tuple[sa.ColumnElement[bool], int, object] | None:
-        """The key range of the next ``size`` matching rows after ``last``, how many, its end."""
-        after = [self.key > last] if last is not None else []
+    def after(self, last: tuple | None) -> list[sa.ColumnElement[bool]]:
+        """Rows past position ``last`` (None: from the start)."""
+        if last is None:
+            return []
+        if len(self.order) == 1:
+            return [self.key > last[0]]
+        ordered = self.order[0]
+        # The plain bound lets an index on the cutoff column alone serve the row comparison.
+        return [ordered >= last[0], sa.tuple_(*self.order) > sa.tuple_(*last)]
+
+    def _up_to(self, upper: tuple) -> list[sa.ColumnElement[bool]]:
+        if len(self.order) == 1:
+            return [self.key <= upper[0]]
+        return [self.order[0] <= upper[0], sa.tuple_(*self.order) <= sa.tuple_(*upper)]
+
+    def _window(self, condition: sa.ColumnElement[bool], last) -> tuple[sa.ColumnElement[bool], tuple | None, bool] | None:
+        """The next ``size`` matching rows after ``last``: (their range, its end, whether it
+        is the last window); None when no row is left."""
+        after = self.after(last)
+        if self.flavour.keyset:
+            # The position of the size-th index entry in the cutoff's range: a walk of the
+            # index alone (the rule is evaluated once, by the statement on the window);
+            # past the end, the rest of the range is the last window.
+            end = self.connection.execute(sa.select(*self.order).where(self.in_index, *after).order_by(*self.order)
+                                          .offset(self.size - 1).limit(1)).first()
+            if end is None:
+                return sa.and_(sa.true(), *after), None, True
+            return sa.and_(*after, *self._up_to(tuple(end))), tuple(end), False
         keys = sa.select(self.key.label("k")).where(condition, *after).order_by(self.key).limit(self.size).subquery()
         upper, found = self.connection.execute(sa.select(sa.func.max(keys.c.k), sa.func.count()).select_from(keys)).one()
         if not found:
             return None
-        return sa.and_(*after, self.key <= upper), found, upper
+        return sa.and_(*after, self.key <= upper), (upper,), found < self.size
+
+    def _integrity(self) -> ConfigurationError:
+        self.connection.rollback()
+        return ConfigurationError(
+            f'rows of "{self.rule.table}" are still referred to by a table the data map does not '
+            "link to it; add that table with a link so its rows are handled first")
 
     def delete(self, condition: sa.ColumnElement[bool]) -> None:
         if self.ctx.dry_run:
             return self._count(condition)
         last = None
         while (window := self._window(condition, last)) is not None:
-            in_range, found, last = window
+            in_range, last, final = window
             try:
                 deleted = self.connection.execute(sa.delete(self.table).where(in_range, condition)).rowcount
             except exc.IntegrityError:
-                self.connection.rollback()
-                raise ConfigurationError(
-                    f'rows of "{self.rule.table}" are still referred to by a table the data map does not '
-                    "link to it; add that table with a link so its rows are handled first") from None
+                raise self._integrity() from None
             self.connection.commit()
             self._report(deleted)
-            if found < self.size:
+            if final:
                 break
         self.connection.rollback()
 
     def anonymize(self, condition: sa.ColumnElement[bool], strategies, hash_key: bytes) -> None:
         columns = [column(self.table, name, self.work.source) for name, _ in strategies]
-        rewrites = [self.work.flavour.rewrite(col, strategy, hash_key) for col, (_, strategy) in zip(columns, strategies)]
+        rewrites = [self.flavour.rewrite(col, strategy, hash_key) for col, (_, strategy) in zip(columns, strategies)]
         python = _PythonRewrite(self, columns, [s for _, s in strategies], hash_key)
         if any(rewrite is None for rewrite in rewrites):
             return python.all(condition)
@@ -289,8 +335,8 @@ class _Batches:
                 window = self._window(condition, last)
                 if window is None:
                     break
-                in_range, found, upper = window
-                statement = self.work.flavour.rewrite_rows(
+                in_range, upper, final = window
+                statement = self.flavour.rewrite_rows(
                     self.table, self.key, list(zip(columns, [s for _, s in strategies])),
                     sa.and_(in_range, condition, *(sa.not_(o) for o in odd)), hash_key, in_range)
                 changed = self.connection.execute(statement).rowcount
@@ -302,10 +348,11 @@ class _Batches:
                 changed, upper, found = python.rows(condition, after=last, limit=self.size)
                 if not found:
                     break
+                final = found < self.size
             self.connection.commit()
             self._report(changed)
             last = upper
-            if found < self.size:
+            if final:
                 break
         self.connection.rollback()
 
@@ -324,14 +371,14 @@ class _PythonRewrite:
         """Rewrite the rows ``where`` (after key ``after``, at most ``limit``); return
         (rows changed, last key seen, rows seen)."""
         b = self.batches
-        query = sa.select(b.key, *self.columns).where(where).order_by(b.key)
-        if after is not None:
-            query = query.where(b.key > after)
+        positions = len(b.order)
+        query = sa.select(*b.order, *self.columns).where(where, *b.after(after)).order_by(*b.order)
         if limit is not None:
             query = query.limit(limit)
         updates, last, seen = [], after, 0
-        for key, *old in b.connection.execute(query):
-            seen, last = seen + 1, key
+        for row in b.connection.execute(query):
+            seen, last = seen + 1, tuple(row[:positions])
+            key, old = row[positions - 1], list(row[positions:])
             new = [python_value(s, value, self.hash_key) for s, value in zip(self.strategies, old)]
             if new != old:
                 updates.append({"_k": key, **{f"_v{i}": value for i, value in enumerate(new)}})

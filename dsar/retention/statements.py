@@ -6,7 +6,7 @@ Work is pushed down to the database that holds the rows (SPEC §9). Each engine 
 * ``expired(column, cutoff)`` — the row is strictly older than the cutoff. Real timestamps
   compare directly (a naive column holds UTC). ISO text is judged as a moment, not as text
   (``2025-01-01T10:00:00Z`` and ``2025-01-01 10:00:00`` are the same instant), yet in a
-  form an index on the column serves: two text ranges. Whatever the spelling after the
+  form an index on the column serves: one text range. Whatever the spelling after the
   date (``T`` or space, fractions, ``Z``, an offset of at most a day), a value whose date
   is two days or more before the cutoff's is older, and one whose date is two days or more
   after it is newer; only the four days around the cutoff are compared as instants
@@ -22,10 +22,11 @@ is not an IP address is emptied, as erasure does):
 * SQLite: ``mask_ip`` itself, registered as the SQL function ``dsar_mask_ip`` on the
   connection — one UPDATE per batch, Python called by the engine, no round trip per row.
 * PostgreSQL: ``host(network(set_masklen(ip::inet, n)))``, with IPv4-mapped addresses
-  masked on their IPv4 part, in one ``UPDATE … FROM`` per batch that trims, checks, parses
-  and masks each value once. Text that is no address is emptied in SQL too; only zone ids
-  (``fe80::1%eth0``) and non-ASCII text, which Python still reads, are *odd* rows computed
-  in Python — a handful per batch at most.
+  masked on their IPv4 part, in one ``UPDATE … FROM`` per batch that checks, parses and
+  masks each value once. Text of address characters only (hex digits, ``:``, ``.``) that
+  is no address is emptied in SQL too; any other text (spaces around an address, zone ids
+  such as ``fe80::1%eth0``, words, non-ASCII) is an *odd* row computed in Python — rare
+  in real data, a handful per batch at most.
 * Other engines: no rewrite in SQL for ``ip`` and ``hash``; the batch is computed in
   Python and written with one ``executemany`` per batch.
 
@@ -50,22 +51,20 @@ from dsar.domain.ip_masking import MASKED_BITS, mask_ip
 from dsar.errors import DsarError
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-_WHITESPACE = " \t\n\r\f\v"
 #: Text PostgreSQL casts to inet with the meaning Python gives it ("plain" text): address
 #: characters only, a dot or a colon, and where there are dots, one final dotted quad
 #: without leading zeros (PostgreSQL also reads "1.2.3.4.", "::ffff:1.23" and "01.2.3.4";
 #: Python refuses all three). Cheap tests: one strict regular expression costs more than
-#: the masking itself. Other text is no address to Python either, and is emptied in SQL —
-#: except zone ids (fe80::1%eth0) and non-ASCII text, which Python reads: those few rows
-#: are computed in Python. Text that passes yet is no address (1::2::3, 256.1.1.1) makes
-#: the cast fail: that batch is then done in Python.
+#: the masking itself. Other text of address characters is no address to Python either,
+#: and is emptied in SQL; text with any other character is computed in Python. Text that
+#: passes yet is no address (1::2::3, 256.1.1.1) makes the cast fail: that batch is then
+#: done in Python.
 #: Text that starts with an ISO date (YYYY-MM-DD), the only text a cutoff can find old.
 ISO_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*"
 ISO_DATE_REGEX = "^[0-9]{4}-[0-1][0-9]-[0-3][0-9]"
-PG_ADDRESS_CHARACTERS = "^[0-9A-Fa-f:.]+$"
-PG_ADDRESS_SEPARATOR = "[.:]"
+#: Address characters, tested with ``ltrim`` (a loop over characters, cheaper than a regex).
+PG_ADDRESS_CHARACTERS = "0123456789ABCDEFabcdef:."
 PG_DOTTED_QUAD_END = r"(^|:)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"
-PG_FOR_PYTHON = "%|[^[:ascii:]]"
 PG_LEADING_ZERO_OCTET = r"(^|[.:])0[0-9]+(\.|$)"
 
 
@@ -121,9 +120,21 @@ class Flavour:
     """Any SQLAlchemy dialect: plain comparisons; ``ip`` and ``hash`` computed in Python."""
 
     name = "generic"
+    #: Batches walk (cutoff column, key) — windows of the cutoff column's index, see
+    #: ``index_range`` — or, where False, the key alone (any dialect).
+    keyset = False
 
     def prepare(self, connection: sa.Connection) -> None:
         """Make the connection ready (functions, session settings); once per checkout."""
+
+    def ordered(self, col: sa.Column) -> sa.ColumnElement:
+        """The cutoff column as batches order by it and compare positions in it."""
+        return col
+
+    def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        """A plain range of the cutoff column holding every row ``expired`` finds (and a few
+        more near the cutoff): what a batch's window walks in the index, rule unevaluated."""
+        return self.expired(col, cutoff)
 
     def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
         naive = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
@@ -135,12 +146,13 @@ class Flavour:
 
     def _iso_text_expired(self, col: sa.Column, cutoff: datetime, looks_like_a_date: sa.ColumnElement[bool],
                           instant_older: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-        """ISO text older than ``cutoff``: two index ranges, instants compared only near it."""
-        day = cutoff.astimezone(timezone.utc).date()
-        surely_before, surely_after = (day - timedelta(days=2)).isoformat(), (day + timedelta(days=2)).isoformat()
-        text = sa.cast(col, sa.String) if not isinstance(col.type, sa.String) else col
-        return sa.or_(sa.and_(text < surely_before, looks_like_a_date),
-                      sa.and_(text >= surely_before, text < surely_after, instant_older))
+        """ISO text older than ``cutoff``: one index range, instants compared only near it."""
+        surely_before, surely_after = _iso_bounds(cutoff)
+        # type_coerce, not CAST: the column itself is compared, so its index serves (the
+        # flavours call this only where the column holds text). One range of the index,
+        # in the index's order, so a batch ``ORDER BY col LIMIT n`` reads n entries.
+        text = col if isinstance(col.type, sa.String) else sa.type_coerce(col, sa.String)
+        return sa.and_(text < surely_after, looks_like_a_date, sa.or_(text < surely_before, instant_older))
 
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         return _common(col, strategy)
@@ -154,6 +166,13 @@ class Flavour:
         return sa.update(table).where(where, changes).values({col.name: rw.new for col, rw in rewrites})
 
 
+def _iso_bounds(cutoff: datetime) -> tuple[str, str]:
+    """ISO text below the first is older than ``cutoff`` whatever its spelling; text from
+    the second on is newer."""
+    day = cutoff.astimezone(timezone.utc).date()
+    return (day - timedelta(days=2)).isoformat(), (day + timedelta(days=2)).isoformat()
+
+
 @lru_cache(maxsize=65536)
 def _cached_mask(value, level: int) -> str | None:
     # One batch asks for each value up to three times (window, WHERE, SET): parse it once.
@@ -162,9 +181,23 @@ def _cached_mask(value, level: int) -> str | None:
 
 class SqliteFlavour(Flavour):
     name = "sqlite"
+    keyset = True
+
+    def ordered(self, col: sa.Column) -> sa.ColumnElement:
+        # The stored text itself (a DateTime column holds text too): no parsing on the way
+        # out, and bound back unchanged, so positions compare exactly as the index orders.
+        return col if isinstance(col.type, sa.String) else sa.type_coerce(col, sa.String)
+
+    def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        return self.ordered(col) < _iso_bounds(cutoff)[1]
 
     def prepare(self, connection: sa.Connection) -> None:
         raw = connection.connection.driver_connection
+        if raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            # A commit per batch need not wait for the disk: in WAL mode NORMAL keeps the
+            # database consistent on any crash, and a batch lost to a power cut is simply
+            # found again by the next run (retention is idempotent). This connection only.
+            raw.execute("PRAGMA synchronous = NORMAL")
         raw.create_function("dsar_mask_ip", 2, _cached_mask, deterministic=True)
         raw.create_function("dsar_hmac", 2, _hmac_hex, deterministic=True)
 
@@ -189,6 +222,12 @@ class SqliteFlavour(Flavour):
 
 class PostgresFlavour(Flavour):
     name = "postgresql"
+    keyset = True
+
+    def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+        if isinstance(col.type, sa.String):
+            return col < _iso_bounds(cutoff)[1]
+        return super().expired(col, cutoff)
 
     def prepare(self, connection: sa.Connection) -> None:
         # ISO text without an offset means UTC, as every naive timestamp here does.
@@ -218,14 +257,14 @@ class PostgresFlavour(Flavour):
                      hash_key: bytes, in_range: sa.ColumnElement[bool]) -> sa.Update:
         """``UPDATE … FROM (…)`` computing each row's new values once, in stages fenced by
         ``OFFSET 0`` (so the planner cannot inline them back and repeat the work): text
-        addresses are trimmed once, parsed to inet once, masked once, then compared and
-        written. Text that is no plain address parses to NULL (emptied); the rows ``where``
-        exclude the text Python computes."""
+        addresses are checked once, parsed to inet once, masked once, then compared and
+        written. Text of address characters that is no plain address parses to NULL
+        (emptied); the rows ``where`` exclude the text Python computes (any other text)."""
         texts = {i for i, (col, strategy) in enumerate(targets)
                  if strategy.kind == "ip" and not isinstance(col.type, postgresql.INET)}
         columns = range(len(targets))
-        read = sa.select(key.label("_k"), *((sa.func.btrim(col, _WHITESPACE) if i in texts else col).label(f"_c{i}")
-                                            for i, (col, _) in enumerate(targets))).where(where).offset(0).subquery("read")
+        read = sa.select(key.label("_k"), *(col.label(f"_c{i}") for i, (col, _) in enumerate(targets))) \
+            .where(where).offset(0).subquery("read")
         checked = sa.select(read, *(_plain_address(read.c[f"_c{i}"]).label(f"_p{i}") for i in texts)) \
             .offset(0).subquery("checked")
         parsed = sa.select(checked.c._k, *((sa.case((checked.c[f"_p{i}"], sa.cast(checked.c[f"_c{i}"], postgresql.INET)))
@@ -236,8 +275,9 @@ class PostgresFlavour(Flavour):
             value = parsed.c[f"_c{i}"]
             return _pg_masked(value, strategy.level) if i in texts else self.rewrite(value, strategy, hash_key).new
 
+        # Fenced too: the new value is then computed once, not again in the test and the SET.
         rewritten = sa.select(parsed.c._k, *(new(i, strategy).label(f"_v{i}")
-                                             for i, (_, strategy) in enumerate(targets))).subquery("rewritten")
+                                             for i, (_, strategy) in enumerate(targets))).offset(0).subquery("rewritten")
         changed = sa.or_(*(col.is_distinct_from(rewritten.c[f"_v{i}"]) for i, (col, _) in enumerate(targets)))
         # The key range again on the table updated: the join then reads one range of the
         # primary key, not the whole table for every batch.
@@ -248,10 +288,11 @@ class PostgresFlavour(Flavour):
         if isinstance(col.type, postgresql.INET):
             masked = sa.cast(_pg_masked(col, level), postgresql.INET)
             return Rewrite(masked, sa.and_(col.is_not(None), col != masked))
-        trimmed = sa.func.btrim(col, _WHITESPACE)
-        plain = _plain_address(trimmed)
-        masked = _pg_masked(sa.cast(trimmed, postgresql.INET), level)
-        for_python = sa.and_(col.is_not(None), col.op("~", is_comparison=True)(PG_FOR_PYTHON))
+        plain = _plain_address(col)
+        masked = _pg_masked(sa.cast(col, postgresql.INET), level)
+        # Text with any other character (spaces around an address, a zone id, words, non-
+        # ASCII) is rare: Python reads it, so SQL never has to trim or guess.
+        for_python = sa.and_(col.is_not(None), sa.func.ltrim(col, PG_ADDRESS_CHARACTERS) != "")
         return Rewrite(sa.case((plain, masked), (for_python, col), else_=sa.null()),
                        sa.and_(col.is_not(None), sa.case((plain, col != masked), else_=sa.true())),
                        for_python)
@@ -261,8 +302,10 @@ def _plain_address(text: sa.ColumnElement) -> sa.ColumnElement[bool]:
     def matches(pattern: str) -> sa.ColumnElement[bool]:
         return text.op("~", is_comparison=True)(pattern)
 
+    # Only address characters (none left once they are trimmed), a dot or a colon; where
+    # there are dots, one final dotted quad without leading zeros (regexes on those only).
     dotted = sa.func.strpos(text, ".") > 0
-    return sa.and_(matches(PG_ADDRESS_CHARACTERS), matches(PG_ADDRESS_SEPARATOR),
+    return sa.and_(sa.func.ltrim(text, PG_ADDRESS_CHARACTERS) == "", sa.or_(dotted, sa.func.strpos(text, ":") > 0),
                    sa.or_(sa.not_(dotted), sa.and_(matches(PG_DOTTED_QUAD_END), sa.not_(matches(PG_LEADING_ZERO_OCTET)))))
 
 

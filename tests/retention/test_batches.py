@@ -1,0 +1,85 @@
+"""Batches that walk the cutoff column's index: ties on the timestamp, rows kept by a hold
+between the rows that go, batch edges that fall inside a run of equal timestamps — every
+expired row is handled exactly once, in one run, on text and on timestamp columns, on
+both legs."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from dsar.domain.ip_masking import mask_ip
+from dsar.retention.policy import LegalHold
+from tests.retention.conftest import apply, create_table, datamap_for, rows
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+EDGE = datetime(2025, 3, 3, 12, 0)  # NOW less 90 days, naive UTC
+HELD = 3
+
+
+def _events(kind) -> sa.Table:
+    return sa.Table("events", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("account", sa.Integer, nullable=False), sa.Column("ip", sa.String(45)),
+                    sa.Column("at", kind, nullable=False, index=True))
+
+
+def _values(kind) -> list[dict]:
+    """120 rows: ids in an order unlike their timestamps, five rows per timestamp, a held
+    account's rows among them, the newest third inside the period (one second past the edge)."""
+    stamps = [EDGE - timedelta(days=30 - day) for day in range(16)] + [EDGE + timedelta(seconds=1)] * 8
+    values = []
+    for i in range(120):
+        at = stamps[(i * 7) % 24]
+        values.append({"id": 1000 - i * 3, "account": HELD if i % 9 == 0 else 1, "ip": f"10.0.{i}.{i + 1}",
+                       "at": at if kind is sa.DateTime else at.isoformat(sep=" ")})
+    return values
+
+
+def _changed(ctx) -> int:
+    """Rows the run counted (its one rule)."""
+    return sum(ctx.stats.values())
+
+
+def _stamp(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+@pytest.mark.parametrize("kind", [sa.DateTime, sa.String(30)], ids=["timestamp", "text"])
+@pytest.mark.parametrize("batch_size", [1, 4, 5, 1000])
+def test_deletes_walk_ties_and_kept_rows_and_finish_in_one_run(source_url, kind, batch_size):
+    values = _values(kind)
+    create_table(source_url, _events(kind), values)
+    datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
+                                      "{after: 90 days, from: at, action: delete}}\n")
+    hold = [LegalHold("app", "events", "account", str(HELD), "litigation")]
+    expected = {v["id"] for v in values if _stamp(v["at"]) >= EDGE or v["account"] == HELD}
+
+    dry = apply(datamap, NOW, holds=hold, dry_run=True, batch_size=batch_size)
+    ctx = apply(datamap, NOW, holds=hold, batch_size=batch_size)
+    again = apply(datamap, NOW, holds=hold, batch_size=batch_size)
+
+    assert ctx.errors == [] and dry.errors == []
+    assert set(rows(source_url, "events")) == expected
+    assert _changed(ctx) == len(values) - len(expected) == _changed(dry)
+    assert _changed(again) == 0
+
+
+@pytest.mark.parametrize("kind", [sa.DateTime, sa.String(30)], ids=["timestamp", "text"])
+@pytest.mark.parametrize("batch_size", [1, 4, 1000])
+def test_masking_walks_ties_and_masks_every_expired_row_once(source_url, kind, batch_size):
+    values = _values(kind)
+    create_table(source_url, _events(kind), values)
+    datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: {after: 90 days, "
+                                      "from: at, action: anonymize_ip, column: ip, level: 1}}\n")
+    hold = [LegalHold("app", "events", "account", str(HELD), "litigation")]
+    masked = {v["id"] for v in values if _stamp(v["at"]) < EDGE and v["account"] != HELD}
+
+    ctx = apply(datamap, NOW, holds=hold, batch_size=batch_size)
+    again = apply(datamap, NOW, holds=hold, batch_size=batch_size)
+
+    assert ctx.errors == []
+    assert rows(source_url, "events", "ip") == {
+        v["id"]: (mask_ip(v["ip"], 1) if v["id"] in masked else v["ip"],) for v in values}
+    assert _changed(ctx) == len(masked)
+    assert _changed(again) == 0
