@@ -65,6 +65,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
 
     api.init_app(app)
 
+    from dsar.web import unit_of_work
+
+    unit_of_work.init_app(app)  # registered last, so it runs first: the others see its answer
+
     from dsar.cli import register_commands
 
     register_commands(app)

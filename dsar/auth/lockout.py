@@ -61,7 +61,6 @@ def check_password(email: str, password: str) -> User | None:
         return None
     if not password_matches(user, password):
         record_failure(user)
-        db.session.commit()
         return None
     db.session.refresh(user, ["locked_until"])  # locked by a concurrent guess meanwhile
     return None if is_locked(user) else user
