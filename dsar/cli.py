@@ -261,10 +261,14 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
+#: Commands that only read the database: their app is built without pages and API (start-up).
+DATABASE_ONLY = (("jobs", "list"),)
+
+
 def _create_app():
     from dsar import create_app
 
-    return create_app()
+    return create_app(web=tuple(sys.argv[1:3]) not in DATABASE_ONLY)
 
 
 cli = FlaskGroup(name="dsar", create_app=_create_app, add_default_commands=False,
