@@ -20,11 +20,13 @@ class DsarResponse(Response):
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None,
-               instance_path: str | None = None) -> Flask:
+               instance_path: str | None = None, web: bool = True) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI — nothing else.
 
     ``environ`` replaces ``os.environ`` (tests pass their own, so a developer's shell
-    never leaks into them); ``overrides`` are Flask config keys applied last.
+    never leaks into them); ``overrides`` are Flask config keys applied last. ``web=False``
+    leaves out the pages, the API and the request-cycle plumbing, for the commands that
+    only read or write the database (``dsar jobs list``): they start without importing them.
     """
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path,
                 template_folder="../templates", static_folder="../static")
@@ -35,35 +37,16 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     if overrides:
         app.config.update(overrides)
 
-    from dsar import http_errors, input_guard, keyring, translations
-    from dsar.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from dsar import keyring, translations
+    from dsar.extensions import babel, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
-    csrf.init_app(app)
-    limiter.init_app(app)
     babel.init_app(app)
     translations.init_app(app)  # catalogs compiled at start, locale from ?lang= / Accept-Language
-    login_manager.init_app(app)
     keyring.init_app(app)
-    http_errors.init_app(app)
-    input_guard.init_app(app)
-
-    from dsar.auth import bp as auth_bp
-    from dsar.downloads import bp as downloads_bp
-    from dsar.portal import bp as portal_bp
-
-    app.register_blueprint(portal_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(downloads_bp)
-    from dsar import dashboard, security_headers
-
-    dashboard.init_app(app)
-    security_headers.init_app(app)
-
-    from dsar import api
-
-    api.init_app(app)
+    if web:
+        _init_web(app)
 
     from dsar.cli import register_commands
 
@@ -86,3 +69,35 @@ def _migrations_dir() -> str:
     from pathlib import Path
 
     return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _init_web(app: Flask) -> None:
+    """The pages, the API and what every HTTP request goes through."""
+    from dsar import http_errors, input_guard
+    from dsar.extensions import csrf, limiter, login_manager
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    http_errors.init_app(app)
+    input_guard.init_app(app)
+
+    from dsar.auth import bp as auth_bp
+    from dsar.downloads import bp as downloads_bp
+    from dsar.portal import bp as portal_bp
+
+    app.register_blueprint(portal_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(downloads_bp)
+    from dsar import dashboard, security_headers
+
+    dashboard.init_app(app)
+    security_headers.init_app(app)
+
+    from dsar import api
+
+    api.init_app(app)
+
+    from dsar.web import unit_of_work
+
+    unit_of_work.init_app(app)  # registered last, so it runs first: the others see its answer

@@ -1,7 +1,8 @@
 """The `dsar` command (SPEC §8): a Flask CLI group over the app factory.
 
 Every expected failure is one line on stderr and a non-zero exit: ``DsarError`` and
-click's usage errors are caught here, in one place, never shown as a traceback.
+click's usage errors are caught here, in one place, never shown as a traceback. Each
+command runs as one unit of work, committed when it returns (``dsar.cli_base.DsarGroup``).
 """
 from __future__ import annotations
 
@@ -12,20 +13,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
+from dsar.cli_base import DsarGroup
+from dsar.datamap.cli import datamap_cli
 from dsar.errors import DsarError
 from dsar.extensions import db
-
-
-class DsarGroup(click.Group):
-    """A command group whose DsarErrors become one-line click errors, rolled back."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except DsarError as exc:
-            if current_app:
-                db.session.rollback()
-            raise click.ClickException(exc.message) from None
+from dsar.jobs.cli import jobs_cli, worker_command
+from dsar.reports.cli import report_cli
 
 
 def _app_group(name: str, help_text: str) -> click.Group:
@@ -57,7 +50,6 @@ def tenants_create(slug, name, regime, country, policy_days, grace_days, datamap
         datamap_path = os.path.abspath(datamap_path)
     tenant = create_tenant(TenantSpec(slug, name, regime, country, policy_days, grace_days,
                                       datamap_path, dpo_email))
-    db.session.commit()
     click.echo(f"Created tenant {tenant.slug} ({tenant.name}, {tenant.regime}, {tenant.country}).")
     for warning in _tenant_warnings(tenant):
         click.echo(f"Warning: {warning}", err=True)
@@ -100,7 +92,6 @@ def tenants_retention(slug, table, period, remove):
     if not remove and not period:
         raise click.UsageError("give a PERIOD such as '6 months', or --remove")
     set_retention_override(get_tenant(slug), table, None if remove else period)
-    db.session.commit()
     click.echo(f"{table}: the data map's period applies again." if remove else f"{table}: kept at most {period}.")
 
 
@@ -122,7 +113,6 @@ def tenants_hold(slug, table, column, value, reason, remove):
         remove_legal_hold(tenant, table, column, value)
     else:
         add_legal_hold(tenant, table, column, value, reason or "")
-    db.session.commit()
     click.echo(f"Legal hold on {table} where {column} = {value} {'lifted' if remove else 'placed'}.")
 
 
@@ -140,7 +130,6 @@ def users_create(slug, email, name, role, password):
     from dsar.services.tenants import get_tenant
 
     user = create_user(email, name, password, get_tenant(slug), role)
-    db.session.commit()
     click.echo(f"User {user.email} is {role} of {slug}.")
 
 
@@ -154,7 +143,6 @@ def users_reset_two_factor(email):
     from dsar.services.staff_accounts import operator_reset_two_factor
 
     user = operator_reset_two_factor(email)
-    db.session.commit()
     click.echo(f"{user.email}: two-factor sign-in reset, every session ended; they set it up again at next sign-in.")
 
 
@@ -166,7 +154,6 @@ def users_unlock(email):
     from dsar.services.staff_accounts import operator_unlock
 
     user = operator_unlock(email)
-    db.session.commit()
     click.echo(f"{user.email} can sign in again.")
 
 
@@ -180,7 +167,6 @@ def tokens_create(slug, name):
     from dsar.services.tenants import get_tenant
 
     issued = create_token(get_tenant(slug), name)
-    db.session.commit()
     click.echo(issued.secret)
     click.echo(f"Token {issued.token.id} ({name}) for {slug}: shown once, keep it safe.", err=True)
 
@@ -211,7 +197,6 @@ def tokens_revoke(slug, token_id):
     from dsar.services.tenants import get_tenant
 
     revoke_token(get_tenant(slug), token_id)
-    db.session.commit()
     click.echo(f"Token {token_id} revoked.")
 
 
@@ -271,19 +256,19 @@ def _start_embedded_scheduler(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from dsar.datamap.cli import datamap_cli
-    from dsar.jobs.cli import jobs_cli, worker_command
-    from dsar.reports.cli import report_cli
-
     for command in (tenants_cli, users_cli, tokens_cli, audit_cli, demo_command, run_command,
                     datamap_cli, jobs_cli, worker_command, report_cli):
         app.cli.add_command(command)
 
 
+#: Commands that only read the database: their app is built without pages and API (start-up).
+DATABASE_ONLY = (("jobs", "list"),)
+
+
 def _create_app():
     from dsar import create_app
 
-    return create_app()
+    return create_app(web=tuple(sys.argv[1:3]) not in DATABASE_ONLY)
 
 
 cli = FlaskGroup(name="dsar", create_app=_create_app, add_default_commands=False,

@@ -1,6 +1,7 @@
 """Maps every failure to an HTTP answer in one place: JSON under /api, pages elsewhere.
 
-The API envelope is ``{"error": {"code", "message", "details"}}`` (SPEC §8). Unexpected
+The API envelope is ``{"error": {"code", "message", "details"}}`` (SPEC §8). Every failure
+rolls the request's unit of work back (``dsar.web.unit_of_work``). Unexpected
 exceptions are logged with their traceback and answered with a plain 500 — never a
 traceback to the client.
 """
@@ -11,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dsar.errors import ConfigurationError, DsarError, ValidationError
+from dsar.web.unit_of_work import fail
 
 
 def wants_json() -> bool:
@@ -27,6 +29,7 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 def init_app(app: Flask) -> None:
     @app.errorhandler(DsarError)
     def _dsar_error(exc: DsarError):
+        fail()  # the request's unit of work: nothing it did is committed
         # A tenant set up incompletely (no data map yet: a plain ConfigurationError) is the
         # state the action meets, not a server failure: 409 with the error's own words, which
         # say what to do. Its subclasses (an export directory that refuses files) stay 500.
@@ -35,6 +38,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        fail()  # the request's unit of work: nothing it did is committed
         details = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
         if exc.code == 422:  # schema errors (flask-smorest) read like the services' own
             return error_response(422, ValidationError.code, _fields_message(details), details)
@@ -50,12 +54,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError):
+        fail()  # the request's unit of work: nothing it did is committed
         app.logger.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
         return error_response(503, "service_unavailable",
                               "The service is temporarily unavailable. Please try again in a few minutes.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        fail()  # the request's unit of work: nothing it did is committed
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "Something went wrong on our side. It has been logged.")
 

@@ -45,3 +45,13 @@ def make_request(tenant: Tenant, *, type: str = "access", email: str | None = No
         lifecycle.approve(request, "system:test")
     db.session.commit()
     return request
+
+
+def fulfil(request: RightsRequest, actor: str) -> RightsRequest:
+    """``services.fulfilment.fulfil`` with the test as its entry point: the test owns the unit
+    of work and commits it once the fulfilment returns, as a request or a job run would."""
+    from dsar.services import fulfilment
+
+    done = fulfilment.fulfil(request, actor)
+    db.session.commit()
+    return done

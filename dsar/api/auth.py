@@ -42,7 +42,6 @@ def token_required(view):
         if found is None:
             raise Unauthorized("a valid bearer token is required: Authorization: Bearer <token>")
         g.tenant, g.api_token = found
-        db.session.commit()  # last_used_at
         return view(*args, **kwargs)
 
     wrapper._apidoc = getattr(view, "_apidoc", {})  # keep smorest's doc info

@@ -39,7 +39,6 @@ def download_export(reference: str):
                        details={"field": "reference"}) from None
     audit.record(g.tenant.id, "export_downloaded", api_actor(), request=request,
                  payload={"export_id": export.id, "by": "staff"})
-    db.session.commit()
     return Response(chunks, mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="{request.reference}.zip"',
         "Content-Length": str(export.size)})

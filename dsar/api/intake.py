@@ -105,14 +105,9 @@ def submit(body, slug: str):
         identities=tuple((body.get("identities") or {}).items()),
         agent=intake.Agent(agent["name"], agent["email"], agent["relationship"]) if agent else None)
     language = body.get("language") or supported(request.accept_languages.best_match(LANGUAGES))
-    try:
-        created = intake.submit(tenant, submission, channel="api", language=language,
-                                requester_ip=request.remote_addr,
-                                gpc=request.headers.get("Sec-GPC", "").strip() == "1")
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    created = intake.submit(tenant, submission, channel="api", language=language,
+                            requester_ip=request.remote_addr,
+                            gpc=request.headers.get("Sec-GPC", "").strip() == "1")
     return {"reference": created.reference}
 
 
@@ -144,12 +139,7 @@ def verify(body, reference: str):
     found = db.session.execute(
         db.select(RightsRequest).where(RightsRequest.reference == reference.strip().upper())
     ).scalar_one_or_none()
-    try:
-        verified = verification.verify_with_code(found, body["code"], answers=body.get("answers"),
-                                                 declaration=body["declaration"])
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    verified = verification.verify_with_code(found, body["code"], answers=body.get("answers"),
+                                             declaration=body["declaration"])
     return {"reference": verified.reference, "status": verified.status, "status_url": status_url(verified)}
 

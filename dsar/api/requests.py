@@ -6,8 +6,7 @@ another tenant answers 404 exactly like one that does not exist. Views parse, ca
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from flask import g, url_for
 from flask_smorest import Blueprint
@@ -51,15 +50,14 @@ def enter_request(entry):
     """Record a request received by e-mail, post, phone or in person; the clock starts at ``received_at``."""
     subject = dict(entry["subject"])
     custom = tuple(subject.pop("identities", {}).items())
-    with _unit_of_work():
-        check_identities(g.tenant, custom)
-        request = lifecycle.enter_request(
-            g.tenant, type=entry["type"], subject=lifecycle.Subject(**subject),
-            channel=entry["channel"], received_at=entry["received_at"], regime=entry.get("regime"),
-            verified=entry["verified"], verification_reason=entry.get("verification_reason"),
-            actor=api_actor())
-        identifiers.record(request, {"phone": subject.get("phone"), "customer_id": subject.get("customer_id"),
-                                     **dict(custom)})
+    check_identities(g.tenant, custom)
+    request = lifecycle.enter_request(
+        g.tenant, type=entry["type"], subject=lifecycle.Subject(**subject),
+        channel=entry["channel"], received_at=entry["received_at"], regime=entry.get("regime"),
+        verified=entry["verified"], verification_reason=entry.get("verification_reason"),
+        actor=api_actor())
+    identifiers.record(request, {"phone": subject.get("phone"), "customer_id": subject.get("customer_id"),
+                                 **dict(custom)})
     return request, 201, {"Location": url_for("requests.get_request", reference=request.reference)}
 
 
@@ -105,8 +103,7 @@ def request_action(body, reference: str, action: str):
     if action not in ACTIONS:
         raise NotFound(f"no action {action!r}; choose one of {', '.join(ACTIONS)}", details={"field": "action"})
     request = _own_request(reference)
-    with _unit_of_work():
-        ACTIONS[action](request, api_actor(), body)
+    ACTIONS[action](request, api_actor(), body)
     return request
 
 
@@ -120,12 +117,3 @@ def _own_request(reference: str) -> RightsRequest:
     return request
 
 
-@contextmanager
-def _unit_of_work() -> Iterator[None]:
-    """Commit what the block did, or roll all of it back if it failed half-way."""
-    try:
-        yield
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise

@@ -16,6 +16,7 @@ from dsar.form_errors import show_on_form
 from dsar.models import Tenant
 from dsar.security_headers import no_store
 from dsar.services import staff_accounts
+from dsar.web.unit_of_work import discard
 
 RESET_SENT = ("If a staff account uses this address, a link to choose a new password is on its way. "
               "It works once, within one hour.")
@@ -41,9 +42,8 @@ def recovery():
             flash(f"Signed in with a recovery code: {recovery_codes.remaining(user)} left. "
                   "Make new ones on your two-factor page if you are running low.")
             return _after_sign_in()
-        db.session.rollback()
+        discard()
         lockout.record_failure(user)
-        db.session.commit()
         if lockout.is_locked(user):
             return _locked_out()
         form.code.errors.append("That recovery code is not right, or was used already.")
@@ -56,7 +56,6 @@ def new_recovery_codes():
         abort(403)
     no_store()
     codes = recovery_codes.issue(current_user)
-    db.session.commit()
     return render_template("auth/recovery_codes.html", codes=codes, continue_url=url_for("dashboard.queue"))
 
 
@@ -66,7 +65,6 @@ def password_forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         staff_accounts.request_password_reset(form.email.data)
-        db.session.commit()
         return render_template("auth/password_sent.html", message=RESET_SENT)
     return render_template("auth/password_forgot.html", form=form), 400 if form.errors else 200
 
@@ -83,9 +81,8 @@ def password_reset(token: str):
     if form.validate_on_submit():
         try:
             staff_accounts.reset_password(reset, form.password.data)
-            db.session.commit()
         except DsarError as exc:
-            db.session.rollback()
+            discard()
             show_on_form(form, exc)
         else:
             staff_session.end(everywhere=False)
@@ -104,9 +101,8 @@ def password_change():
     if form.validate_on_submit():
         try:
             staff_accounts.change_password(current_user, form.current.data, form.password.data)
-            db.session.commit()
         except DsarError as exc:
-            db.session.rollback()
+            discard()
             show_on_form(form, exc)
         else:
             staff_session.end(everywhere=False)
@@ -137,9 +133,8 @@ def invitation_page(token: str):
     if form.validate_on_submit():
         try:
             staff_accounts.accept_invitation(invitation, current_user)
-            db.session.commit()
         except DsarError as exc:
-            db.session.rollback()
+            discard()
             flash(exc.message, "error")
             return redirect(url_for("dashboard.queue"), code=303)
         session["tenant_id"] = tenant.id
@@ -159,9 +154,8 @@ def _create_account(invitation, tenant):
     if form.validate_on_submit():
         try:
             staff_accounts.create_account(invitation, form.name.data, form.password.data)
-            db.session.commit()
         except DsarError as exc:
-            db.session.rollback()
+            discard()
             show_on_form(form, exc)
         else:
             flash(f"Your account is ready: sign in to work on {tenant.name}.")

@@ -5,6 +5,7 @@ deactivated or locked account — so the form never tells whether an address is 
 """
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -20,7 +21,9 @@ GENERIC_FAILURE = ("E-mail or password is not right. After 5 failed attempts an 
                    "locked for 15 minutes.")
 
 # A hash to verify against when the address is unknown, so both cases take as long.
-_DECOY_HASH = PasswordHasher().hash("decoy password for unknown addresses")
+@functools.cache
+def _decoy_hash() -> str:  # made on first use, not at import: start-up does no hashing
+    return PasswordHasher().hash("decoy password for unknown addresses")
 
 
 def is_locked(user: User) -> bool:
@@ -61,7 +64,6 @@ def check_password(email: str, password: str) -> User | None:
         return None
     if not password_matches(user, password):
         record_failure(user)
-        db.session.commit()
         return None
     db.session.refresh(user, ["locked_until"])  # locked by a concurrent guess meanwhile
     return None if is_locked(user) else user
@@ -69,6 +71,6 @@ def check_password(email: str, password: str) -> User | None:
 
 def _spend_time_like_a_check(password: str) -> None:
     try:
-        PasswordHasher().verify(_DECOY_HASH, password)
+        PasswordHasher().verify(_decoy_hash(), password)
     except Exception:  # noqa: BLE001 - the outcome is irrelevant, only the time spent
         pass

@@ -57,7 +57,6 @@ def start(user: User, *, second_factor: bool) -> None:
     if first is not None:
         session["tenant_id"] = first.tenant_id
     user.last_login_at = utcnow()
-    db.session.commit()
 
 
 def end(*, everywhere: bool = True) -> None:
@@ -66,7 +65,6 @@ def end(*, everywhere: bool = True) -> None:
         from dsar.services.staff_accounts import end_every_session
 
         end_every_session(current_user)
-        db.session.commit()
     logout_user()
     session.clear()
 

@@ -18,7 +18,6 @@ import qrcode
 import qrcode.image.svg
 from markupsafe import Markup
 
-from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import User
 
@@ -68,7 +67,6 @@ def start_enrolment(user: User) -> str:
     if stored is None:
         stored = _Stored(pyotp.random_base32())
         _save(user, stored)
-        db.session.commit()
     return stored.secret
 
 

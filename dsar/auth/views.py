@@ -86,7 +86,6 @@ def code():
             session["next"] = next_url
             return _after_sign_in()
         lockout.record_failure(user)
-        db.session.commit()
         if lockout.is_locked(user):
             return _locked_out()
         form.code.errors.append("That code is not right, or was used already. Wait for the next code "

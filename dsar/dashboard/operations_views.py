@@ -20,6 +20,7 @@ from dsar.mail.outbox import readable_copy
 from dsar.models import JobRun, OutboxMessage, RightsRequest, for_tenant
 from dsar.services.datamaps import datamap_file
 from dsar.services.tenants import configuration_warnings
+from dsar.web.unit_of_work import discard
 
 PER_PAGE = 50
 
@@ -70,11 +71,10 @@ def job_run(name: str):
     dry_run = request.form.get("dry_run") == "1"
     try:
         run = run_job(name, tenant_id=g.tenant.id, dry_run=dry_run, trigger="dashboard")
-        db.session.commit()
         flash(f"{name}{' (dry run)' if dry_run else ''}: {run.status}"
               + (f" — {run.error}" if run.error else "."))
     except DsarError as exc:
-        db.session.rollback()
+        discard()
         flash(f"{name}: {exc.message}", "error")
     return redirect(url_for("dashboard.jobs"), code=303)
 
@@ -92,11 +92,10 @@ def settings_save():
     if form.validate():
         try:
             changed = tenant_config.update(g.tenant, form.data, actor())
-            db.session.commit()
             flash(f"Settings saved ({', '.join(changed)})." if changed else "Nothing changed.")
             return redirect(url_for("dashboard.settings"), code=303)
         except DsarError as exc:
-            db.session.rollback()
+            discard()
             show_on_form(form, exc)
     return _settings_page(form)
 

@@ -17,11 +17,11 @@ from dsar.dashboard.request_actions import (
 )
 from dsar.dashboard.staff_admin import actor_names, list_staff
 from dsar.errors import Conflict, DsarError
-from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.models import Export, Task, utcnow
 from dsar.services import audit, exports, fulfilment, identifiers, lifecycle
 from dsar.services.intake import custom_identity_kinds
+from dsar.web.unit_of_work import discard
 
 
 @bp.get("/requests/<reference>")
@@ -47,10 +47,9 @@ def request_action(reference: str, name: str):
             raise Conflict(f"cannot {action.label.lower()} a request that is {found.status.replace('_', ' ')}",
                            details={"field": "action"})
         action.run(found, request.form, actor())
-        db.session.commit()
         flash(action.done)
     except DsarError as exc:
-        db.session.rollback()
+        discard()
         _flash_error(exc)
     return redirect(url_for("dashboard.request_detail", reference=found.reference), code=303)
 
@@ -69,10 +68,9 @@ def task_done(reference: str, task_id: int):
         abort(404)
     try:
         fulfilment.close_task(task, actor(), request.form.get("note", ""))
-        db.session.commit()
         flash("Task done.")
     except DsarError as exc:
-        db.session.rollback()
+        discard()
         _flash_error(exc)
     return redirect(url_for("dashboard.request_detail", reference=found.reference, _anchor="tasks"), code=303)
 
@@ -95,11 +93,10 @@ def request_new():
             # Staff typed them from a letter or a call: hints until confirmed with a reason.
             identifiers.record(created, {"phone": _text(form.phone), "customer_id": _text(form.customer_id),
                                          **_custom_identities(custom)})
-            db.session.commit()
             flash(f"Request {created.reference} recorded; its clock started on {created.received_at:%d %b %Y}.")
             return redirect(url_for("dashboard.request_detail", reference=created.reference), code=303)
         except DsarError as exc:
-            db.session.rollback()
+            discard()
             show_on_form(form, exc, fields=SERVICE_TO_FORM)
     return render_template("dashboard/request_new.html", form=form, identities=custom), 400 if form.errors else 200
 
@@ -135,6 +132,5 @@ def export_download(reference: str, export_id: int):
         abort(404)
     chunks = exports.export_chunks(export)  # Gone (410) when the file expired meanwhile
     audit.record(g.tenant.id, "export_downloaded", actor(), request=found, payload={"export_id": export.id})
-    db.session.commit()
     return Response(chunks, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{export.filename}"'})

@@ -13,6 +13,7 @@ from dsar.form_errors import show_on_form
 from dsar.models import ApiToken, for_tenant
 from dsar.services import staff_accounts
 from dsar.services.staff import create_token, revoke_token
+from dsar.web.unit_of_work import discard
 
 
 @bp.get("/users")
@@ -35,12 +36,11 @@ def user_create():
         try:
             staff_accounts.invite(g.tenant, form.email.data, form.name.data, form.role.data,
                                   invited_by=current_user)
-            db.session.commit()
             flash(f"An invitation to be {form.role.data} of {g.tenant.name} was sent to "
                   f"{form.email.data.strip()}. They get access once they accept it; the link works for 7 days.")
             return redirect(url_for("dashboard.users"), code=303)
         except DsarError as exc:
-            db.session.rollback()
+            discard()
             show_on_form(form, exc)
     return _users_page(form)
 
@@ -51,10 +51,9 @@ def user_remove(user_id: int):
     staff_admin.member(g.tenant.id, user_id)  # NotFound (404) for anyone outside this tenant
     try:
         user = staff_admin.remove(g.tenant.id, user_id, current_user.id)
-        db.session.commit()
         flash(f"{user.name} no longer has access to this organisation.")
     except DsarError as exc:
-        db.session.rollback()
+        discard()
         flash(exc.message, "error")
     return redirect(url_for("dashboard.users"), code=303)
 
@@ -63,7 +62,6 @@ def user_remove(user_id: int):
 @requires("manage")
 def invitation_withdraw(invitation_id: int):
     invitation = staff_accounts.withdraw_invitation(g.tenant.id, invitation_id, actor=actor())  # 404 if foreign
-    db.session.commit()
     flash(f"The invitation to {invitation.email} no longer works.")
     return redirect(url_for("dashboard.users"), code=303)
 
@@ -86,9 +84,8 @@ def token_create():
     if form.validate_on_submit():
         try:
             issued = create_token(g.tenant, form.name.data, actor=actor())
-            db.session.commit()
         except DsarError as exc:
-            db.session.rollback()
+            discard()
             form.name.errors.append(exc.message)
             return _tokens_page(form)
         # Shown on this answer only (never stored, never put in a redirect or flash cookie).
@@ -100,6 +97,5 @@ def token_create():
 @requires("manage")
 def token_revoke(token_id: int):
     token = revoke_token(g.tenant, token_id, actor=actor())  # NotFound for another tenant's token
-    db.session.commit()
     flash(f"Token {token.name} revoked: it no longer opens the API.")
     return redirect(url_for("dashboard.tokens"), code=303)

@@ -13,6 +13,7 @@ from dsar.errors import NotFound
 from dsar.extensions import db
 from dsar.models import RightsRequest
 from dsar.services import audit, exports
+from dsar.web.unit_of_work import discard
 
 #: The file is personal data: no browser or proxy may keep a copy.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -27,15 +28,14 @@ def download(token: str):
         export = exports.claim_download(token)
         chunks = exports.export_chunks(export)  # opens the file: a missing one is Gone, uncounted
     except NotFound:
-        db.session.rollback()
+        discard()
         return render_template("downloads/unavailable.html", gone=False), 404, NO_STORE
     except exports.Gone:
-        db.session.rollback()
+        discard()
         return render_template("downloads/unavailable.html", gone=True), 410, NO_STORE
     audit.record(export.tenant_id, "export_downloaded", "subject",
                  request=db.session.get(RightsRequest, export.request_id),
                  payload={"export_id": export.id, "downloads": export.downloads, "by": "link"})
-    db.session.commit()
     return Response(chunks, mimetype="application/zip", headers=_file_headers(export))
 
 

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from dsar.cli import DsarGroup
+from dsar.cli_base import DsarGroup
 from dsar.extensions import db
 from dsar.models import JobRun, Tenant
 

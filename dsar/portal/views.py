@@ -25,6 +25,7 @@ from dsar.services.notifications import status_token, status_token_matches
 from dsar.services.tenants import get_tenant
 from dsar.services.verification import MoreProofNeeded, VerificationFailed, WrongCode
 from dsar.translations.rights import RIGHTS, RIGHTS_BY_TYPE, STATUS_WORDS
+from dsar.web.unit_of_work import discard
 
 submit_limit = limiter.shared_limit(SUBMIT_RATE_LIMIT, scope="intake")
 verify_limit = limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification", methods=["POST"])
@@ -80,10 +81,9 @@ def submit(slug: str):
         created = intake.submit(tenant, form.submission(), channel="portal", language=str(get_locale()),
                                 requester_ip=request.remote_addr, gpc=gpc_signal())
     except DsarError as exc:
-        db.session.rollback()
+        discard()
         show_on_form(form, exc)
         return _portal_page(tenant, form, 400)
-    db.session.commit()
     return _sent_page(tenant, created.reference)
 
 
@@ -131,10 +131,9 @@ def verify_link(slug: str, token: str):
         except VerificationFailed:
             return _link_invalid(tenant)
         except (MoreProofNeeded, WrongCode) as exc:
-            db.session.rollback()
+            discard()
             show_on_form(form, exc, _proof_message(exc))
         else:
-            db.session.commit()
             return _to_status(verified)
     return render_template("portal/verify.html", tenant=tenant, form=form, needs=needs, kinds=kinds,
                            request_type=challenge.request.type), 400 if form.errors else 200
@@ -159,12 +158,11 @@ def confirm(slug: str):
             verified = verification.verify_with_code(found, form.code.data, answers=form.answers(kinds),
                                                      declaration=form.declaration.data)
         except (VerificationFailed, WrongCode, MoreProofNeeded) as exc:
-            db.session.rollback()
+            discard()
             show_on_form(form, exc, _proof_message(exc))
             if not isinstance(exc, MoreProofNeeded):
                 needs = None  # the extra questions appear only once the code is right
         else:
-            db.session.commit()
             return _to_status(verified)
     return render_template("portal/confirm.html", tenant=tenant, form=form, needs=needs, kinds=kinds), \
         400 if form.errors else 200
@@ -208,6 +206,5 @@ def withdraw(reference: str):
     shown = _request_for_status(reference, token)
     was_scheduled = shown.status == "scheduled"
     lifecycle.withdraw(shown, "subject", reason="withdrawn by the subject on the status page")
-    db.session.commit()
     flash(_("The erasure is cancelled.") if was_scheduled else _("Your request is withdrawn."))
     return redirect(url_for("portal.status", reference=shown.reference, t=token))

@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from dsar.cli import DsarGroup
+from dsar.cli_base import DsarGroup
 from dsar.extensions import db
 from dsar.models import Tenant, utcnow
 from dsar.services import reports

@@ -11,12 +11,25 @@ opt_out
 rectification                                a staff task; ``close_task`` completes the request
 ============================================ ==================================================
 
-Work starts by moving a verified request to ``in_progress`` (committed: it *is* being
-worked on). When the work fails for an operational reason — a source that is down, a
-data map that is missing or broken, an export directory that refuses the file — what it
-did is rolled back, a ``fulfilment_failed`` audit event is committed (the reason, never
-personal data), the request stays where it was, and the caller gets the DsarError.
-Fulfilling again later picks up from there.
+Plan, effect, record (STYLE rule 13)
+------------------------------------
+Fulfilling reaches outside the database (a file written, a customer database changed, a
+message sent), so it is the one place a service commits, always in this order:
+
+1. **plan** — the request moves to ``in_progress`` and that is committed on its own: from
+   now on it *is* being worked on, whatever the effect does next;
+2. **effect** — the step of ``STEPS`` (the export file, the suppression list, the task);
+3. **record** — the outcome (request completed, audit events, the subject's message in the
+   outbox) is added to the caller's transaction, which the entry point — the HTTP request
+   (``dsar.web.unit_of_work``), the job run or the CLI command — commits, once.
+
+When the effect fails for an operational reason — a source that is down, a data map that
+is missing or broken, an export directory that refuses the file — what it did is rolled
+back, a ``fulfilment_failed`` audit event is recorded and committed (the reason, never
+personal data) before the DsarError reaches the caller, which rolls back whatever else it
+had. The request stays in progress; fulfilling again later picks up from there.
+The erasure executed by ``execute-erasures`` follows the same order in
+``services.erasures.execute`` (its dry run is the plan, committed before any row changes).
 """
 from __future__ import annotations
 
@@ -133,7 +146,8 @@ STEPS: dict[str, Callable[[RightsRequest, str], None]] = {
 
 
 def fulfil(request: RightsRequest, actor: str) -> RightsRequest:
-    """Do what the request asks (see the module docstring); commits.
+    """Do what the request asks: plan (committed), effect, record (the caller commits);
+    see the module docstring.
 
     Raises Conflict when the request is not verified or in progress, or a legal hold
     blocks it (naming the hold's reason); an operational DsarError (see ``OPERATIONAL``)
@@ -147,16 +161,15 @@ def fulfil(request: RightsRequest, actor: str) -> RightsRequest:
         raise Conflict(f"cannot fulfil a request that is {request.status.replace('_', ' ')} "
                        "(only when verified or in progress)",
                        details={"status": request.status, "action": "fulfil"})
-    db.session.commit()
+    db.session.commit()  # 1. the plan, in its own unit: the request is being worked on
     try:
-        STEPS[request.type](request, actor)
+        STEPS[request.type](request, actor)  # 2. the effect
     except OPERATIONAL as error:
         db.session.rollback()
         record_failure(request, actor, request.type, error)
-        db.session.commit()
+        db.session.commit()  # the failure is kept, whatever the caller does with the error
         raise
-    db.session.commit()
-    return request
+    return request  # 3. the record: in the caller's unit of work
 
 
 def record_failure(request: RightsRequest, actor: str, step: str, error: DsarError) -> None:

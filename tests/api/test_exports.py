@@ -11,7 +11,8 @@ import pytest
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.models import utcnow
-from dsar.services.fulfilment import expire_exports, fulfil
+from dsar.services.fulfilment import expire_exports
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.api.conftest import headers_for
 from tests.downloads.fixtures import events, make_request, only_export, open_zip
 from tests.factories import make_tenant

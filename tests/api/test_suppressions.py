@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from dsar.extensions import db
 from dsar.models import Suppression
-from dsar.services.fulfilment import fulfil
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.api.conftest import headers_for
 from tests.downloads.fixtures import make_request
 from tests.factories import make_tenant

@@ -11,7 +11,8 @@ from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.models import RightsRequest
 from dsar.services import identifiers, lifecycle
-from dsar.services.fulfilment import execute_erasures, fulfil
+from dsar.services.fulfilment import execute_erasures
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.dashboard.factories import sign_in
 from tests.downloads.fixtures import events, write_datamap
 from tests.factories import make_tenant, make_user

@@ -11,7 +11,8 @@ from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.models import utcnow
 from dsar.services import exports
-from dsar.services.fulfilment import expire_exports, fulfil
+from dsar.services.fulfilment import expire_exports
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.downloads.fixtures import download_path, events, make_request, only_export, open_zip
 
 pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)

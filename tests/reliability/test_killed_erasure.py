@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from dsar import create_app
 from dsar.extensions import db
 from dsar.models import RightsRequest, utcnow
-from dsar.services.fulfilment import fulfil
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.clock import dsar_command
 from tests.conftest import environ_for
 from tests.downloads.fixtures import make_request, write_datamap

@@ -13,7 +13,8 @@ from dsar.jobs.registry import JobContext
 from dsar.keyring import keyring
 from dsar.models import Task, utcnow
 from dsar.services import erasures, lifecycle
-from dsar.services.fulfilment import execute_erasures, fulfil
+from dsar.services.fulfilment import execute_erasures
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.downloads.fixtures import events, make_request, messages, write_datamap
 from tests.factories import make_tenant
 from tests.sample_app_db import TABLES, sample_datamap_yaml, snapshot

@@ -17,7 +17,8 @@ from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.models import Export, RightsRequest, utcnow
 from dsar.services import exports, lifecycle
-from dsar.services.fulfilment import expire_exports, fulfil
+from dsar.services.fulfilment import expire_exports
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.downloads.fixtures import (
     download_path, events, export_bytes, make_request, messages, only_export, open_zip, write_datamap)
 from tests.factories import make_tenant

@@ -11,7 +11,8 @@ from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import Task
 from dsar.services import fulfilment, lifecycle
-from dsar.services.fulfilment import close_task, fulfil, preview_request
+from dsar.services.fulfilment import close_task, preview_request
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.downloads.fixtures import events, make_request, messages
 from tests.factories import make_tenant, make_user
 from tests.sample_app_db import TABLES

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from dsar.errors import DsarError
 from dsar.extensions import db
 from dsar.jobs.registry import JobContext
-from dsar.services.fulfilment import execute_erasures, fulfil
+from dsar.services.fulfilment import execute_erasures
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.api.conftest import headers_for
 from tests.downloads.fixtures import events, make_request, write_datamap
 from tests.factories import make_tenant

@@ -10,7 +10,7 @@ from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import Suppression
 from dsar.services import suppressions
-from dsar.services.fulfilment import fulfil
+from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.downloads.fixtures import events, make_request, messages
 from tests.factories import make_tenant
 

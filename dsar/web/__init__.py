@@ -1,0 +1,1 @@
+"""Request-cycle plumbing: what every HTTP request goes through, whatever its view."""
