@@ -94,3 +94,22 @@ def test_a_weak_production_secret_stops_the_cli_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "dsar: error: DSAR_SECRET_KEY must be at least 32 random bytes; make one with "
         "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"]
+
+
+def test_a_weak_production_secret_stops_gunicorn_in_one_line(tmp_path):
+    """gunicorn imports wsgi.py: the refusal is one line and the arbiter stops (exit 3, no restarts)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    root = Path(__file__).resolve().parents[1]
+    environ = {**{k: v for k, v in os.environ.items() if not k.startswith("DSAR_")}, "DSAR_ENV": "production",
+               "DSAR_SECRET_KEY": "x", "DSAR_ENCRYPTION_KEYS": "k", "DSAR_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    result = subprocess.run([str(gunicorn), "--bind", "127.0.0.1:0", "--workers", "1", "wsgi:app"], cwd=root,
+                            env=environ, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("dsar: error:")]
+    assert errors and errors[0].startswith("dsar: error: DSAR_SECRET_KEY must be at least 32 random bytes")
+    assert "Traceback" not in result.stderr
