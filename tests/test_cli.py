@@ -135,6 +135,8 @@ def test_demo_is_idempotent(cli, app, instance):
     assert "dpo@demo.example" in first.output
     assert db.session.execute(select(Tenant.slug)).scalars().all() == ["demo"]
     assert len(db.session.execute(select(User)).scalars().all()) == 1
+    # The tour reads a subject's code in the local outbox, which only an admin may see.
+    assert db.session.execute(select(Membership.role)).scalars().all() == ["admin"]
     assert len(db.session.execute(select(RightsRequest)).scalars().all()) == len(DEMO_REQUESTS)
     # The customer database and its data map: valid, reachable, with work for every rule.
     report = check_datamap(str(instance / "datamaps" / "demo.yml"))

@@ -50,7 +50,9 @@ def create_demo() -> list[str]:
         tenant.settings = {"supervisory_authority": "Information Commissioner's Office (ico.org.uk)"}
         lines.append(f"Created demo tenant '{DEMO_SLUG}' (Parlo Chat).")
     if db.session.execute(select(User).where(User.email == DEMO_DPO_EMAIL)).scalar_one_or_none() is None:
-        create_user(DEMO_DPO_EMAIL, "Dana Privacy (DPO)", DEMO_DPO_PASSWORD, tenant, "dpo", actor="demo")
+        # The admin role: with the local outbox backend only an admin sees the codes and links
+        # of a subject's message, and the demo tour reads them there (README).
+        create_user(DEMO_DPO_EMAIL, "Dana Privacy (DPO)", DEMO_DPO_PASSWORD, tenant, "admin", actor="demo")
     lines += _demo_requests(tenant)
     db.session.commit()
     base = current_app.config["DSAR_BASE_URL"].rstrip("/")
