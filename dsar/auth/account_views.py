@@ -78,16 +78,9 @@ def password_reset(token: str):
         return _dead_link("This link to choose a new password is not valid any more: it was used, or "
                           "more than an hour has passed. Ask for a new one.")
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            staff_accounts.reset_password(reset, form.password.data)
-        except DsarError as exc:
-            discard()
-            show_on_form(form, exc)
-        else:
-            staff_session.end(everywhere=False)
-            flash("Your password is changed, and every session you had is signed out. Sign in with it now.")
-            return redirect(url_for("auth.login"), code=303)
+    if form.validate_on_submit() and (done := _new_password(form, staff_accounts.reset_password, reset,
+                                                            form.password.data)):
+        return done
     return render_template("auth/password_reset.html", form=form), 400 if form.errors else 200
 
 
@@ -98,17 +91,24 @@ def password_change():
         return redirect(url_for("auth.login"))
     no_store()
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            staff_accounts.change_password(current_user, form.current.data, form.password.data)
-        except DsarError as exc:
-            discard()
-            show_on_form(form, exc)
-        else:
-            staff_session.end(everywhere=False)
-            flash("Your password is changed, and every session you had is signed out. Sign in with it now.")
-            return redirect(url_for("auth.login"), code=303)
+    if form.validate_on_submit() and (done := _new_password(form, staff_accounts.change_password, current_user,
+                                                            form.current.data, form.password.data)):
+        return done
     return render_template("auth/password_change.html", form=form), 400 if form.errors else 200
+
+
+def _new_password(form, set_password, *args):
+    """Set a new password (reset or change); on success every session of the person ends and
+    they sign in again; a refusal goes onto the form (None)."""
+    try:
+        set_password(*args)
+    except DsarError as exc:
+        discard()
+        show_on_form(form, exc)
+        return None
+    staff_session.end(everywhere=False)
+    flash("Your password is changed, and every session you had is signed out. Sign in with it now.")
+    return redirect(url_for("auth.login"), code=303)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"], endpoint="invitation")
