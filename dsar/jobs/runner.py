@@ -33,6 +33,7 @@ from dsar.jobs import leases
 from dsar.jobs.registry import JobContext, get_job
 from dsar.models import JobRun, Tenant, utcnow
 from dsar.services import audit
+from dsar.services.checkpoint import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def run_job(name: str, *, tenant_id: int | None = None, dry_run: bool = False, t
     unknown job and Conflict when the same job already runs for the same tenant.
     """
     spec = get_job(name)
-    db.session.commit()  # the lease and the record use their own short transactions
+    checkpoint("lease")  # the lease and the record use their own short transactions
     lease = f"run:{name}:{'*' if tenant_id is None else tenant_id}"
     current = leases.acquire(lease, RUN_LEASE)
     if current is not None:
@@ -124,7 +125,7 @@ def run_job(name: str, *, tenant_id: int | None = None, dry_run: bool = False, t
         run = JobRun(job=name, tenant_id=tenant_id, trigger=trigger, dry_run=dry_run, status="running",
                      started_at=utcnow(), stats={})
         db.session.add(run)
-        db.session.commit()
+        checkpoint("lease")
         ctx = RunContext(now=now or utcnow(), dry_run=dry_run, tenant_id=tenant_id, trigger=trigger,
                          run_id=run.id, progress=_Progress(progress, lease))
         try:
@@ -159,7 +160,7 @@ def _finish(run: JobRun, ctx: RunContext) -> JobRun:
     audit.record(run.tenant_id, "job_run", f"job:{run.job}", payload={
         "run_id": run.id, "status": run.status, "dry_run": run.dry_run, "trigger": run.trigger,
         "stats": run.stats})
-    db.session.commit()
+    checkpoint("lease")
     return run
 
 

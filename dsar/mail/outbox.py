@@ -38,6 +38,7 @@ from dsar.jobs.registry import JobContext, job
 from dsar.keyring import keyring
 from dsar.mail.backends import Backend, DeliveryError, Envelope, backend_from_config
 from dsar.mail.messages import RenderedMessage
+from dsar.services.checkpoint import checkpoint
 from dsar.models import OutboxMessage, OutboxSecret, Tenant, utcnow
 
 log = logging.getLogger(__name__)
@@ -165,19 +166,19 @@ def _deliver_one(session: Session, message_id: int, now: datetime, backend: Back
         backend.send(envelope_of(session, message))
     except DeliveryError as exc:
         _record_failure(message, str(exc), now)
-        session.commit()
+        checkpoint("batch", session=session)
         log.warning("mail %s (%s) not sent, attempt %s: %s", message.id, message.template, message.attempts, exc)
         return "failed"
     except Exception as exc:  # a bug in a backend must not lose the message either
         _record_failure(message, f"{type(exc).__name__}: unexpected error", now)
-        session.commit()
+        checkpoint("batch", session=session)
         log.exception("mail %s (%s) not sent: unexpected error", message.id, message.template)
         return "failed"
     message.status, message.sent_at = backend.delivered_status, now
     message.last_error, message.next_attempt_at = None, None
     if backend.delivered_status == "sent":
         _forget_secrets(session, message)
-    session.commit()
+    checkpoint("batch", session=session)  # one message's outcome, before the next is tried
     log.info("mail %s (%s) %s through %s", message.id, message.template, message.status, backend.name)
     return "sent"
 
@@ -190,7 +191,7 @@ def _claim(session: Session, message_id: int, now: datetime) -> bool:
         .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    session.commit()
+    checkpoint("lease", session=session)  # the claim is a lease: other senders must see it
     return claimed == 1
 
 
@@ -235,13 +236,13 @@ def send_mail(ctx: JobContext) -> None:
         ctx.count("due", db.session.execute(select(func.count()).where(*condition)
                                             .select_from(OutboxMessage)).scalar_one())
         return
-    db.session.commit()  # the delivery session must not wait behind ours
+    checkpoint("batch")  # the delivery session must not wait behind ours
     backend = backend_from_config(current_app.config)
     last_id, done = 0, 0
     while True:
         ids = db.session.execute(select(OutboxMessage.id).where(*condition, OutboxMessage.id > last_id)
                                  .order_by(OutboxMessage.id).limit(BATCH)).scalars().all()
-        db.session.commit()
+        checkpoint("batch")  # end the read transaction: deliveries commit in their own session
         if not ids:
             return
         for outcome, count in deliver(ids, now=ctx.now, backend=backend).items():

@@ -34,6 +34,7 @@ from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.keyring import keyring
 from dsar.models import Export, OutboxMessage, RequestIdentifier, RightsRequest, Task, Tenant, VerificationChallenge
+from dsar.services.checkpoint import checkpoint
 from dsar.services.exports import export_path
 
 CCPA_MINIMUM_MONTHS = 24
@@ -74,7 +75,7 @@ class _Steps:
             if not ids:
                 break
             changed = apply(ids)
-            db.session.commit()
+            checkpoint("batch")
             done += changed
             self.ctx.count(label, changed)
             self.ctx.progress(label, done, None)

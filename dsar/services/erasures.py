@@ -23,6 +23,7 @@ from dsar.fulfilment.erasure import TableOutcome, erase_subject
 from dsar.keyring import keyring
 from dsar.models import AuditEvent, RightsRequest, Task, for_tenant
 from dsar.services import audit, lifecycle
+from dsar.services.checkpoint import outside_effect
 from dsar.services.notifications import notify_subject
 
 
@@ -84,8 +85,8 @@ def execute(request: RightsRequest, datamap: DataMap, identifiers: Identifiers, 
         return plan
     plan = _merged((request.result or {}).get("erasure_plan", []), plan)
     request.result = {"erasure_plan": plan}
-    db.session.commit()
-    done = erase_subject(datamap, identifiers, hash_key=key, now=now)
+    with outside_effect():  # the plan is committed before any row of the customer's database changes
+        done = erase_subject(datamap, identifiers, hash_key=key, now=now)
     tables = _merged(plan, [_table_result(t) for t in done.tables])
     _record(request, datamap, tables, done.at, actor)
     return tables

@@ -33,6 +33,7 @@ from dsar.fulfilment.encrypted_files import iter_decrypted, write_encrypted
 from dsar.fulfilment.export import ExportTable, build_export_zip
 from dsar.keyring import keyring
 from dsar.models import Export, RightsRequest, Tenant, for_tenant, utcnow
+from dsar.services.checkpoint import checkpoint
 from dsar.services.lifecycle import Subject
 
 #: Which tables each request type exports: portability only what the subject provided (Art. 20).
@@ -274,6 +275,6 @@ def expire_exports(now: datetime, *, tenant_id: int | None = None, dry_run: bool
         for export in batch:
             export_path(export).unlink(missing_ok=True)
             export.deleted_at = now
-        db.session.commit()
+        checkpoint("batch")
         done += len(batch)
     return done

@@ -14,7 +14,7 @@ rectification                                a staff task; ``close_task`` comple
 Plan, effect, record (STYLE rule 13)
 ------------------------------------
 Fulfilling reaches outside the database (a file written, a customer database changed, a
-message sent), so it is the one place a service commits, always in this order:
+message sent), so it follows ``services.checkpoint.outside_effect``, always in this order:
 
 1. **plan** — the request moves to ``in_progress`` and that is committed on its own: from
    now on it *is* being worked on, whatever the effect does next;
@@ -44,6 +44,7 @@ from dsar.jobs.registry import JobContext, job
 from dsar.keyring import keyring
 from dsar.models import RightsRequest, Task, Tenant, for_tenant, utcnow
 from dsar.services import audit, erasures, exports, identifiers, lifecycle, suppressions
+from dsar.services.checkpoint import checkpoint, outside_effect
 from dsar.services.datamaps import tenant_datamap
 from dsar.services.exports import export_chunks  # noqa: F401  (the dashboard's staff download)
 from dsar.services.notifications import notify_subject, public_url
@@ -161,15 +162,11 @@ def fulfil(request: RightsRequest, actor: str) -> RightsRequest:
         raise Conflict(f"cannot fulfil a request that is {request.status.replace('_', ' ')} "
                        "(only when verified or in progress)",
                        details={"status": request.status, "action": "fulfil"})
-    db.session.commit()  # 1. the plan, in its own unit: the request is being worked on
-    try:
-        STEPS[request.type](request, actor)  # 2. the effect
-    except OPERATIONAL as error:
-        db.session.rollback()
-        record_failure(request, actor, request.type, error)
-        db.session.commit()  # the failure is kept, whatever the caller does with the error
-        raise
-    return request  # 3. the record: in the caller's unit of work
+    # 1. the plan (in_progress) is committed; 2. the effect; 3. the record, in the caller's unit
+    with outside_effect(failures=OPERATIONAL,
+                        keep_failure=lambda error: record_failure(request, actor, request.type, error)):
+        STEPS[request.type](request, actor)
+    return request
 
 
 def record_failure(request: RightsRequest, actor: str, step: str, error: DsarError) -> None:
@@ -220,7 +217,7 @@ def execute_erasures(ctx: JobContext) -> None:
         ctx.count("held", 1)
         if not ctx.dry_run:
             erasures.note_held(request, ERASURE_JOB)
-            db.session.commit()
+            checkpoint("batch")
     due = erasures.due(ctx.now, tenant_id=ctx.tenant_id)
     for done, request in enumerate(due):
         ctx.progress("erasures", done, len(due))
@@ -233,13 +230,13 @@ def execute_erasures(ctx: JobContext) -> None:
             ctx.errors.append(f"{request.reference}: {error.message}")
             if not ctx.dry_run:
                 record_failure(request, ERASURE_JOB, "erasure", error)
-                db.session.commit()
+                checkpoint("failure kept")
             continue
         for table in tables:  # rows deleted / anonymized (would be, in a dry run) / kept
             ctx.count(table["action"], table["rows"] if table["action"] == "retain" else table["changed"])
         ctx.count("requests", 1)
         if not ctx.dry_run:
-            db.session.commit()
+            checkpoint("batch")  # one request's erasure, recorded before the next one starts
 
 
 @job("expire-exports", description="Delete access and portability exports whose download link has expired.",

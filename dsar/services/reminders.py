@@ -32,6 +32,7 @@ from dsar.extensions import db
 from dsar.jobs.registry import JobContext, job
 from dsar.jobs.runner import for_each_tenant
 from dsar.models import Membership, Reminder, RightsRequest, Tenant, User, for_tenant
+from dsar.services.checkpoint import checkpoint
 from dsar.services.notifications import notify_staff, public_url
 from dsar.services.queue import RUNNING_STATES
 
@@ -100,7 +101,7 @@ def _remind_before_and_on_the_day(ctx: JobContext, tenant: Tenant, today: date) 
                     notify_staff(tenant, to, "reminder", reference=request.reference, days_left=days_left,
                                   due_date=request.target_date, request_id=request.id,
                                   request_url=_url("dashboard.request_detail", reference=request.reference))
-        db.session.commit()
+        checkpoint("batch")
         done += len(batch)
         ctx.progress(f"reminders for {tenant.slug}", done, None)
 
@@ -130,7 +131,7 @@ def _overdue_digest(ctx: JobContext, tenant: Tenant, today: date) -> None:
         if not ctx.dry_run:
             notify_staff(tenant, to, "overdue_digest", requests=requests,
                           dashboard_url=_url("dashboard.queue", overdue="1"))
-    db.session.commit()
+    checkpoint("batch")
 
 
 # --- sending once -----------------------------------------------------------------------------------

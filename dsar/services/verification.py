@@ -35,6 +35,7 @@ from dsar.keyring import keyring
 from dsar.models import RightsRequest, Tenant, VerificationChallenge, utcnow
 from dsar.services import lifecycle
 from dsar.services.datamaps import tenant_datamap
+from dsar.services.checkpoint import checkpoint
 from dsar.services.lifecycle import Subject
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ def _count_wrong(challenge: VerificationChallenge, what: str, field: str = "code
         .values(attempts=VerificationChallenge.attempts + 1)
         .returning(VerificationChallenge.attempts)
     ).scalar_one_or_none()
-    db.session.commit()
+    checkpoint("failure kept")  # the attempt is used even though this call fails
     if counted is None:
         raise _failed()
     attempts_left = max(maximum - counted, 0)
@@ -338,7 +339,7 @@ def _expire_in_batches(ctx: JobContext, tenant: Tenant, stale: tuple) -> None:
         for request in batch:
             lifecycle.expire(request)
             notify_subject(request, "expired")
-        db.session.commit()  # short transactions; a crash resumes with what is left
+        checkpoint("batch")  # short transactions; a crash resumes with what is left
         done += len(batch)
         ctx.count("expired", len(batch))
         ctx.progress(f"expired in {tenant.slug}", done, None)
