@@ -7,7 +7,9 @@ a silently generated key would make encrypted data unreadable on the next host.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Mapping
@@ -40,10 +42,12 @@ ENVIRONMENT = {
     "DSAR_SCHEDULER": ("DSAR_SCHEDULER", "on"),
     "DSAR_JOB_BATCH_SIZE": ("DSAR_JOB_BATCH_SIZE", "10000"),  # rows per batch of retention work
     "DSAR_JOB_SCHEDULES": ("DSAR_JOB_SCHEDULES", None),  # JSON: {"retention": {"trigger": "cron", "hour": 3}}
+    "DSAR_STAFF_API_LIMIT": ("DSAR_STAFF_API_LIMIT", "600 per minute"),  # per API token
     "DSAR_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://"),
     "DSAR_ENV": ("DSAR_ENV", "development"),
     "DSAR_SESSION_IDLE_MINUTES": ("DSAR_SESSION_IDLE_MINUTES", "30"),
     "DSAR_SESSION_MAX_HOURS": ("DSAR_SESSION_MAX_HOURS", "8"),
+    "DSAR_PENDING_SIGNIN_MINUTES": ("DSAR_PENDING_SIGNIN_MINUTES", "5"),  # password given, second factor due
     "DSAR_MAX_BODY_BYTES": ("MAX_CONTENT_LENGTH", str(1024 * 1024)),
     "DSAR_TRUSTED_PROXIES": ("DSAR_TRUSTED_PROXIES", "0"),
 }
@@ -54,9 +58,13 @@ INTEGER_RANGES = {
     "DSAR_SMTP_PORT": (1, 65535),
     "DSAR_SESSION_IDLE_MINUTES": (1, 24 * 60),
     "DSAR_SESSION_MAX_HOURS": (1, 7 * 24),
+    "DSAR_PENDING_SIGNIN_MINUTES": (1, 60),
+    "DSAR_JOB_BATCH_SIZE": (1, 10_000_000),
     "DSAR_MAX_BODY_BYTES": (1024, 1024 ** 3),
     "DSAR_TRUSTED_PROXIES": (0, 10),
 }
+#: One rate limit as Flask-Limiter reads it ("600 per minute", "10/hour"); several with ";" or ",".
+_RATE = re.compile(r"\s*\d+\s*(?:/|per)\s*(?:\d+\s*)?(?:second|minute|hour|day|month|year)s?\s*", re.IGNORECASE)
 #: A signing key must be at least this long (bytes), and not a repeated character or two.
 MIN_SECRET_BYTES = 32
 MIN_SECRET_DISTINCT = 12
@@ -99,6 +107,10 @@ def _convert(variable: str, raw: str) -> Any:
         if value in _FALSE:
             return False
         raise ConfigurationError(f"{variable} must be on or off, not {raw!r}")
+    if variable == "DSAR_JOB_SCHEDULES":
+        return _job_schedules(raw)
+    if variable == "DSAR_STAFF_API_LIMIT":
+        return _rate_limit(variable, raw)
     if variable in INTEGER_RANGES:
         low, high = INTEGER_RANGES[variable]
         try:
@@ -109,6 +121,33 @@ def _convert(variable: str, raw: str) -> Any:
             raise ConfigurationError(f"{variable} must be between {low} and {high}, not {value}")
         return value
     return raw
+
+
+def _rate_limit(variable: str, raw: str) -> str:
+    if not all(_RATE.fullmatch(part) for part in re.split(r"[;,]", raw)):
+        raise ConfigurationError(f"{variable} must be a rate such as '600 per minute' or '10/second', not {raw!r}")
+    return raw.strip()
+
+
+def _job_schedules(raw: str) -> dict[str, Any]:
+    """``{"job": {"trigger": "cron"|"interval", ...} | null}``: when each job runs, or that it does not.
+
+    The shape is checked here; job names and trigger fields when the scheduler starts
+    (``dsar.jobs.scheduler.schedules``), since knowing the jobs means importing them all."""
+    example = '{"retention": {"trigger": "cron", "hour": 4}}'
+    try:
+        schedules = json.loads(raw)
+    except ValueError:
+        raise ConfigurationError(f"DSAR_JOB_SCHEDULES must be JSON, e.g. {example}") from None
+    if not isinstance(schedules, dict):
+        raise ConfigurationError(f"DSAR_JOB_SCHEDULES must be a JSON object of job names, e.g. {example}")
+    for name, schedule in schedules.items():
+        if schedule is None:
+            continue
+        if not isinstance(schedule, dict) or schedule.get("trigger") not in ("cron", "interval"):
+            raise ConfigurationError(f"DSAR_JOB_SCHEDULES: the schedule of {name} must be null or an object "
+                                     f'with "trigger": "cron" or "interval", e.g. {example}')
+    return schedules
 
 
 def _check_choices(config: dict[str, Any]) -> None:

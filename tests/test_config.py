@@ -52,6 +52,15 @@ def test_production_refuses_to_start_without_keys(tmp_path, missing):
     ({"DSAR_MAX_BODY_BYTES": "10"}, "DSAR_MAX_BODY_BYTES must be between 1024"),
     ({"DSAR_TRUSTED_PROXIES": "-1"}, "DSAR_TRUSTED_PROXIES must be between 0 and 10"),
     ({"DSAR_TRUSTED_PROXIES": "all"}, "DSAR_TRUSTED_PROXIES must be a whole number"),
+    ({"DSAR_PENDING_SIGNIN_MINUTES": "0"}, "DSAR_PENDING_SIGNIN_MINUTES must be between 1 and 60"),
+    ({"DSAR_JOB_BATCH_SIZE": "many"}, "DSAR_JOB_BATCH_SIZE must be a whole number"),
+    ({"DSAR_JOB_BATCH_SIZE": "0"}, "DSAR_JOB_BATCH_SIZE must be between 1 and"),
+    ({"DSAR_STAFF_API_LIMIT": "lots"}, "DSAR_STAFF_API_LIMIT must be a rate such as '600 per minute'"),
+    ({"DSAR_STAFF_API_LIMIT": "600 per fortnight"}, "DSAR_STAFF_API_LIMIT must be a rate"),
+    ({"DSAR_JOB_SCHEDULES": "{retention"}, "DSAR_JOB_SCHEDULES must be JSON"),
+    ({"DSAR_JOB_SCHEDULES": "[1, 2]"}, "DSAR_JOB_SCHEDULES must be a JSON object of job names"),
+    ({"DSAR_JOB_SCHEDULES": '{"retention": 5}'}, "the schedule of retention must be null or an object"),
+    ({"DSAR_JOB_SCHEDULES": '{"retention": {"trigger": "weekly"}}'}, "the schedule of retention must be null"),
 ])
 def test_bad_values_are_named(tmp_path, environ, message):
     with pytest.raises(ConfigurationError, match=message):
@@ -113,3 +122,15 @@ def test_a_weak_production_secret_stops_gunicorn_in_one_line(tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith("dsar: error:")]
     assert errors and errors[0].startswith("dsar: error: DSAR_SECRET_KEY must be at least 32 random bytes")
     assert "Traceback" not in result.stderr
+
+
+def test_job_settings_and_the_staff_api_limit_come_from_the_environment(tmp_path):
+    config = load_config(str(tmp_path), {
+        "DSAR_JOB_BATCH_SIZE": "500", "DSAR_STAFF_API_LIMIT": "60 per minute; 1000/day",
+        "DSAR_JOB_SCHEDULES": '{"retention": {"trigger": "cron", "hour": 4}, "anonymize-ips": null}',
+        "DSAR_PENDING_SIGNIN_MINUTES": "3"})
+    assert config["DSAR_JOB_BATCH_SIZE"] == 500 and config["DSAR_PENDING_SIGNIN_MINUTES"] == 3
+    assert config["DSAR_STAFF_API_LIMIT"] == "60 per minute; 1000/day"
+    assert config["DSAR_JOB_SCHEDULES"] == {"retention": {"trigger": "cron", "hour": 4}, "anonymize-ips": None}
+    defaults = load_config(str(tmp_path), {})
+    assert (defaults["DSAR_STAFF_API_LIMIT"], defaults["DSAR_JOB_BATCH_SIZE"]) == ("600 per minute", 10000)
