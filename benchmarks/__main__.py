@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     queue_page.report(rows=10_000 if args.quick else 100_000, repeat=5 if args.quick else 15)
     print()
     intake_load.report(seconds=5 if args.quick else 20)
+    from benchmarks import cli_startup
+
+    print()
+    cli_startup.report(repeat=3 if args.quick else cli_startup.REPEAT)
     return 0
 
 

@@ -25,32 +25,31 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
 
     ``environ`` replaces ``os.environ`` (tests pass their own, so a developer's shell
     never leaks into them); ``overrides`` are Flask config keys applied last. ``web=False``
-    leaves out the pages, the API and the request-cycle plumbing, for the commands that
-    only read or write the database (``dsar jobs list``): they start without importing them.
+    leaves out the pages, the API, the request-cycle plumbing, translations and migrations
+    (``dsar db`` then loads them when it runs), for the commands that neither serve a page
+    nor write a message (``dsar --help``, ``dsar jobs list``, ``dsar datamap check``): they
+    start without importing them.
     """
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path,
                 template_folder="../templates", static_folder="../static")
     app.response_class = DsarResponse
-    from dsar.config import load_config
+    from dsar.config import load_config  # start-up: imported when used
 
     app.config.update(load_config(app.instance_path, environ))
     if overrides:
         app.config.update(overrides)
 
-    from dsar import keyring, translations
-    from dsar.extensions import babel, db, migrate
+    from dsar import keyring  # start-up: imported when used
+    from dsar.extensions import db  # start-up: imported when used
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
-    babel.init_app(app)
-    translations.init_app(app)  # catalogs compiled at start, locale from ?lang= / Accept-Language
     keyring.init_app(app)
     if web:
         _init_web(app)
 
-    from dsar.cli import register_commands
+    from dsar.commands import register_commands  # start-up: imported when used
 
-    register_commands(app)
+    register_commands(app, web=web)
     _trust_proxies(app, app.config["DSAR_TRUSTED_PROXIES"])
     return app
 
@@ -65,16 +64,17 @@ def _trust_proxies(app: Flask, count: int) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
 
 
-def _migrations_dir() -> str:
-    from pathlib import Path
-
-    return str(Path(__file__).resolve().parent.parent / "migrations")
-
-
 def _init_web(app: Flask) -> None:
-    """The pages, the API and what every HTTP request goes through."""
-    from dsar import http_errors, input_guard
-    from dsar.extensions import csrf, limiter, login_manager
+    """The pages, the API, the messages' languages, the migrations and what every HTTP
+    request goes through."""
+    from dsar import translations  # start-up: imported when used
+    from dsar.extensions import babel, init_migrations  # start-up: imported when used
+
+    init_migrations(app)
+    babel.init_app(app)
+    translations.init_app(app)  # catalogs compiled at start, locale from ?lang= / Accept-Language
+    from dsar import http_errors, input_guard  # start-up: imported when used
+    from dsar.extensions import csrf, limiter, login_manager  # start-up: imported when used
 
     csrf.init_app(app)
     limiter.init_app(app)
@@ -82,22 +82,22 @@ def _init_web(app: Flask) -> None:
     http_errors.init_app(app)
     input_guard.init_app(app)
 
-    from dsar.auth import bp as auth_bp
-    from dsar.downloads import bp as downloads_bp
-    from dsar.portal import bp as portal_bp
+    from dsar.auth import bp as auth_bp  # start-up: imported when used
+    from dsar.downloads import bp as downloads_bp  # start-up: imported when used
+    from dsar.portal import bp as portal_bp  # start-up: imported when used
 
     app.register_blueprint(portal_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(downloads_bp)
-    from dsar import dashboard, security_headers
+    from dsar import dashboard, security_headers  # start-up: imported when used
 
     dashboard.init_app(app)
     security_headers.init_app(app)
 
-    from dsar import api
+    from dsar import api  # start-up: imported when used
 
     api.init_app(app)
 
-    from dsar.web import unit_of_work
+    from dsar.web import unit_of_work  # start-up: imported when used
 
     unit_of_work.init_app(app)  # registered last, so it runs first: the others see its answer

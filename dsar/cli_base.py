@@ -7,8 +7,11 @@ line (``dsar.cli.main`` prints it), never a traceback.
 
 Kept apart from ``dsar.cli`` so the areas' command groups (``jobs.cli``, ``reports.cli``)
 import it without importing the ``dsar`` command that registers them (no import cycle).
+``LazyCommand`` lets ``dsar --help`` list a command without importing its module.
 """
 from __future__ import annotations
+
+import importlib
 
 import click
 from flask import current_app
@@ -37,3 +40,21 @@ class DsarGroup(click.Group):
 def _rollback() -> None:
     if current_app:
         db.session.rollback()
+
+
+class LazyCommand(click.Command):
+    """A command known by its name and one line of help; its module (``target``,
+    ``"module:attribute"``) is imported only when the command runs or shows its own help,
+    so each command loads what it uses and nothing else (start-up, issue #15)."""
+
+    def __init__(self, name: str, target: str, help: str):
+        super().__init__(name, help=help, short_help=help)
+        self.target = target
+
+    def real(self) -> click.Command:
+        module, _, attribute = self.target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        # The context belongs to the real command: click then parses and invokes with it.
+        return self.real().make_context(info_name, args, parent=parent, **extra)

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from dsar.errors import ConfigurationError, ValidationError
 
 KEY_ID_BYTES = 8
+MAX_EMAIL = 320
 _LOOKUP_INFO = b"dsar lookup hash"
 _TENANT_HASH_INFO = b"dsar anonymize hash"
 _KEY_ID_LABEL = b"dsar key fingerprint"
@@ -57,8 +58,29 @@ def _hkdf(material: bytes, info: bytes, salt: bytes | None = None, length: int =
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(material)
 
 
-def _normalise_email(value: str) -> str:
-    return unicodedata.normalize("NFC", value).strip().lower()
+def normalise_email(value: str | None, field: str = "email") -> str:
+    """The one e-mail normaliser: the address as it is written to — trimmed, checked, its
+    domain in lower case (email_validator's normalized form; the local part keeps its case,
+    which only the receiving server may interpret). ValidationError naming ``field`` when it
+    is empty, longer than ``MAX_EMAIL`` characters or not an address. Intake and staff
+    accounts use it; :func:`email_identity` is the form spellings of one address share."""
+    from email_validator import EmailNotValidError, validate_email  # start-up: it loads dnspython
+
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"{field} is required", details={"field": field})
+    if len(value) > MAX_EMAIL:
+        raise ValidationError(f"{field} is longer than {MAX_EMAIL} characters", details={"field": field})
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(f"{field}: {exc}", details={"field": field}) from None
+
+
+def email_identity(address: str) -> str:
+    """What two spellings of one address share (NFC, trimmed, lower case): the form lookup
+    hashes are made of and staff sign in with."""
+    return unicodedata.normalize("NFC", address).strip().lower()
 
 
 def _normalise_phone(value: str) -> str:
@@ -75,7 +97,7 @@ def _normalise_other(value: str) -> str:
 
 # How each identity kind is normalised before hashing; kinds not listed are trimmed only.
 NORMALISERS: dict[str, Callable[[str], str]] = {
-    "email": _normalise_email,
+    "email": email_identity,
     "phone": _normalise_phone,
 }
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dsar.errors import ConfigurationError, DsarError, ValidationError
+from dsar.input_guard import body_too_large_message
 from dsar.web.unit_of_work import fail
 
 
@@ -47,8 +48,6 @@ def init_app(app: Flask) -> None:
         if exc.code == 400 and details and "json" in details:  # webargs could not parse the body
             message = "The request body is not valid JSON."
         if exc.code == 413:  # a body without a length, cut off by werkzeug while reading
-            from dsar.input_guard import body_too_large_message
-
             message = body_too_large_message(app.config["MAX_CONTENT_LENGTH"])
         return error_response(exc.code or 500, code, message, details)
 

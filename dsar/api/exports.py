@@ -11,9 +11,7 @@ from flask_smorest import Blueprint
 
 from dsar.api.auth import api_actor, token_required
 from dsar.errors import NotFound
-from dsar.extensions import db
-from dsar.models import RightsRequest, for_tenant
-from dsar.services import audit, exports
+from dsar.services import audit, exports, lifecycle
 
 blp = Blueprint("exports", __name__, description="Access and portability exports of the tenant's requests.")
 SECURITY = [{"bearer": []}]
@@ -26,9 +24,7 @@ SECURITY = [{"bearer": []}]
     "404": {"description": "no such request of this tenant, or it has no export (any more)"}})
 def download_export(reference: str):
     """The request's export ZIP (JSON and CSV per table, manifest, cover letter)."""
-    request = db.session.execute(
-        for_tenant(RightsRequest, g.tenant.id).where(RightsRequest.reference == reference.strip().upper())
-    ).scalar_one_or_none()
+    request = lifecycle.find_request(reference, tenant_id=g.tenant.id)
     if request is None:
         raise NotFound(f"no request {reference!r}", details={"field": "reference"})
     export = exports.latest_export(request)

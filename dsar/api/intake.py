@@ -13,11 +13,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from dsar.domain.regimes import REGIME_CODES
-from dsar.domain.request_states import REQUEST_TYPES
+from dsar.domain.request_states import REQUEST_TYPES, missing_details
 from dsar.errors import DsarError
-from dsar.extensions import db, limiter
-from dsar.models import RightsRequest
-from dsar.services import intake, verification
+from dsar.extensions import limiter
+from dsar.services import intake, lifecycle, verification
 from dsar.services.intake import LIMITS, SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
 from dsar.services.notifications import status_url
 from dsar.services.tenants import get_tenant
@@ -66,7 +65,7 @@ class IntakeIn(Schema):
 
     @validates_schema
     def _rectification_needs_details(self, data, **kwargs) -> None:
-        if data.get("type") == "rectification" and not (data.get("details") or "").strip():
+        if missing_details(data.get("type"), data.get("details")):
             raise ValidationError("tell us what to correct", field_name="details")
 
 
@@ -136,9 +135,7 @@ def _staff_verify_passes_through(view):
 def verify(body, reference: str):
     """Verify with the six-digit code from the message (with a bearer token: staff's manual
     verification, body ``{"reason": ...}``)."""
-    found = db.session.execute(
-        db.select(RightsRequest).where(RightsRequest.reference == reference.strip().upper())
-    ).scalar_one_or_none()
+    found = lifecycle.find_request(reference, tenant_id=None)  # the code proves the rest
     verified = verification.verify_with_code(found, body["code"], answers=body.get("answers"),
                                              declaration=body["declaration"])
     return {"reference": verified.reference, "status": verified.status, "status_url": status_url(verified)}

@@ -14,8 +14,7 @@ from flask_smorest import Blueprint
 from dsar.api.auth import api_actor, token_required
 from dsar.api.schemas import ActionIn, ManualEntryIn, QueueArgs, QueuePageOut, RequestDetailOut, RequestOut
 from dsar.errors import NotFound
-from dsar.extensions import db
-from dsar.models import RightsRequest, for_tenant, utcnow
+from dsar.models import RightsRequest, utcnow
 from dsar.services import identifiers, lifecycle
 from dsar.services.fulfilment import fulfil
 from dsar.services.intake import check_identities
@@ -109,9 +108,7 @@ def request_action(body, reference: str, action: str):
 
 def _own_request(reference: str) -> RightsRequest:
     """The token's tenant's request, or 404 — the same 404 for another tenant's reference."""
-    request = db.session.execute(
-        for_tenant(RightsRequest, g.tenant.id).where(RightsRequest.reference == reference.strip().upper())
-    ).scalar_one_or_none()
+    request = lifecycle.find_request(reference, tenant_id=g.tenant.id)
     if request is None:
         raise NotFound(f"no request {reference!r}", details={"field": "reference"})
     return request

@@ -19,8 +19,9 @@ from dsar.auth import session as staff_session
 from dsar.dashboard import bp
 from dsar.errors import NotFound
 from dsar.extensions import db, login_manager
-from dsar.models import Membership, RightsRequest, Tenant, for_tenant
+from dsar.models import Membership, RightsRequest, Tenant
 from dsar.security_headers import no_store
+from dsar.services import lifecycle
 
 #: Permission -> roles that hold it (configuration is data).
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -112,9 +113,7 @@ def tenant_row(model, row_id: int):
 
 def request_by_reference(reference: str) -> RightsRequest:
     """A request of the current tenant by its reference, or 404."""
-    found = db.session.execute(
-        for_tenant(RightsRequest, g.tenant.id).where(RightsRequest.reference == reference.upper())
-    ).scalar_one_or_none()
+    found = lifecycle.find_request(reference, tenant_id=g.tenant.id)
     if found is None:
         raise NotFound(f"no request {reference}")
     return found

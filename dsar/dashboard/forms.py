@@ -9,7 +9,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from dsar.domain.regimes import REGIME_CODES
+from dsar.domain.regimes import REGIME_CODES, REGIME_NAMES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.models import ROLES
 from dsar.services.lifecycle import MANUAL_CHANNELS
@@ -21,9 +21,6 @@ TYPE_LABELS = {
     "opt_out": "Opt-out of sale / marketing",
 }
 
-REGIME_LABELS = {"gdpr": "GDPR", "uk_gdpr": "UK GDPR", "ccpa": "CCPA / CPRA", "lgpd": "LGPD",
-                 "policy": "Our own policy only"}
-
 
 def _choices(values, labels=None) -> list[SelectChoice]:
     return [SelectChoice(v, (labels or {}).get(v, v.replace("_", " ").capitalize())) for v in values]
@@ -33,7 +30,7 @@ class ManualRequestForm(FlaskForm):
     channel = SelectField("Received by", choices=_choices(MANUAL_CHANNELS), validators=[DataRequired()])
     received_on = DateField("Date received", validators=[DataRequired()])
     type = SelectField("Type", choices=_choices(REQUEST_TYPES, TYPE_LABELS), validators=[DataRequired()])
-    regime = SelectField("Regime", choices=_choices(REGIME_CODES, REGIME_LABELS))
+    regime = SelectField("Regime", choices=_choices(REGIME_CODES, REGIME_NAMES))
     email = EmailField("Subject's e-mail", validators=[Optional(), Email(), Length(max=320)])
     name = StringField("Subject's name", validators=[Optional(), Length(max=200)])
     phone = StringField("Phone", validators=[Optional(), Length(max=50)])
@@ -55,7 +52,7 @@ class TokenForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)])
-    regime = SelectField("Legal regime", choices=_choices(REGIME_CODES, REGIME_LABELS))
+    regime = SelectField("Legal regime", choices=_choices(REGIME_CODES, REGIME_NAMES))
     country = StringField("Country (ISO code, for public holidays)", validators=[DataRequired(), Length(max=10)])
     policy_days = IntegerField("Our own promise: answer within N days (empty: none)",
                                validators=[Optional(), NumberRange(1, 365)])

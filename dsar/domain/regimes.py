@@ -32,6 +32,23 @@ from types import MappingProxyType
 from dsar.errors import ValidationError
 
 
+def _l(text: str) -> str:
+    """Marks a name for translation (``pybabel extract -k _l``, see translations/babel.cfg); it is
+    translated where it is shown (``dsar.translations.rights``), so the domain needs no Flask."""
+    return text
+
+
+#: The one name of each regime (STYLE rule 11): ``Regime.name``, the dashboard's choices, and
+#: — translated by ``dsar.translations.rights.REGIME_NAMES`` — the portal and the messages.
+REGIME_NAMES: Mapping[str, str] = MappingProxyType({
+    "gdpr": _l("GDPR (European Union)"),
+    "uk_gdpr": _l("UK GDPR (United Kingdom)"),
+    "ccpa": _l("CCPA / CPRA (California)"),
+    "lgpd": _l("LGPD (Brazil)"),
+    "policy": _l("Our own privacy policy"),
+})
+
+
 @dataclass(frozen=True)
 class Period:
     """A span counted from the day of receipt: calendar months or calendar days, not both."""
@@ -79,7 +96,7 @@ class Regime:
 _BUILT_IN = (
     Regime(
         code="gdpr",
-        name="GDPR (EU)",
+        name=REGIME_NAMES["gdpr"],
         period=Period(months=1),
         extended_period=Period(months=3),
         pauses=True,
@@ -88,7 +105,7 @@ _BUILT_IN = (
     ),
     Regime(
         code="uk_gdpr",
-        name="UK GDPR",
+        name=REGIME_NAMES["uk_gdpr"],
         period=Period(months=1),
         extended_period=Period(months=3),
         pauses=True,
@@ -97,7 +114,7 @@ _BUILT_IN = (
     ),
     Regime(
         code="ccpa",
-        name="CCPA / CPRA (California)",
+        name=REGIME_NAMES["ccpa"],
         period=Period(days=45),
         extended_period=Period(days=90),
         pauses=False,
@@ -106,7 +123,7 @@ _BUILT_IN = (
     ),
     Regime(
         code="lgpd",
-        name="LGPD (Brazil)",
+        name=REGIME_NAMES["lgpd"],
         period=Period(days=15),
         extended_period=None,
         pauses=False,
@@ -163,7 +180,7 @@ def _policy_regime(days: int | None, extension_days: int, pauses: bool) -> Regim
         )
     return Regime(
         code=POLICY,
-        name="Own policy",
+        name=REGIME_NAMES[POLICY],
         period=Period(days=days),
         extended_period=Period(days=days + extension_days) if extension_days else None,
         pauses=pauses,

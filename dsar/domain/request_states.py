@@ -19,6 +19,13 @@ OPEN_STATES = ("unverified", "verified", "in_progress", "paused", "scheduled")
 CLOSED_STATES = ("completed", "denied", "withdrawn", "expired")
 CHANNELS = ("portal", "api", "email", "post", "phone", "in_person")
 
+
+def missing_details(request_type: str, details: str | None) -> bool:
+    """True when a request cannot go ahead without the subject's own words and has none: a
+    rectification must say what is wrong and what it should say (GDPR Art. 16). The one
+    check the portal form, the API and intake share."""
+    return request_type == "rectification" and not (details or "").strip()
+
 #: Outcomes recorded for CCPA §7102 metrics.
 OUTCOMES = ("complied", "complied_in_part", "denied", "withdrawn", "expired")
 

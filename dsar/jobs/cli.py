@@ -19,12 +19,12 @@ jobs_cli = DsarGroup("jobs", help="List and run the scheduled jobs.")
 @with_appcontext
 def jobs_list():
     """Each job with its schedule, next run and last run."""
-    from dsar.jobs.registry import all_jobs
-    from dsar.jobs.scheduler import next_run, schedules
+    from dsar.jobs.registry import declared_jobs  # start-up: imported when used
+    from dsar.jobs.scheduler import next_run, schedules  # start-up: imported when used
 
     planned = schedules(current_app)
     click.echo(f"{'job':18} {'schedule':24} {'next run (UTC)':17} last run")
-    for name, spec in all_jobs().items():
+    for name in declared_jobs():
         schedule = planned.get(name)
         when = next_run(schedule) if schedule else None
         click.echo(f"{name:18} {_schedule_text(schedule):24} {_time(when):17} {_last_run(name)}")
@@ -61,9 +61,9 @@ def _last_run(name: str) -> str:
 @with_appcontext
 def jobs_run(name, slug, dry_run):
     """Run job NAME now, showing progress, then rows per rule."""
-    from dsar.jobs.registry import get_job
-    from dsar.jobs.runner import run_job
-    from dsar.services.tenants import get_tenant
+    from dsar.jobs.registry import get_job  # start-up: imported when used
+    from dsar.jobs.runner import run_job  # start-up: imported when used
+    from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     get_job(name)
     tenant = get_tenant(slug) if slug else None
@@ -125,6 +125,6 @@ class _LiveLine:
 @with_appcontext
 def worker_command():
     """Run the scheduled jobs in the foreground (stops cleanly on SIGTERM)."""
-    from dsar.jobs.scheduler import run_worker
+    from dsar.jobs.scheduler import run_worker  # start-up: imported when used
 
     run_worker(current_app._get_current_object(), announce=lambda text: click.echo(text))

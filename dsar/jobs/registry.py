@@ -15,16 +15,6 @@ from typing import Any
 
 from dsar.errors import NotFound
 
-#: Modules that declare jobs with @job; imported once by ``all_jobs()``.
-JOB_MODULES = (
-    "dsar.retention.jobs",          # retention, anonymize-ips, own-retention
-    "dsar.services.verification",   # expire-unverified
-    "dsar.services.reminders",      # sla-reminders
-    "dsar.services.fulfilment",     # execute-erasures, expire-exports
-    "dsar.mail.outbox",             # send-mail (retries of the transactional outbox)
-)
-
-
 @dataclass
 class JobContext:
     """What a running job knows and reports: the clock, the scope, and its counts."""
@@ -51,17 +41,70 @@ class JobSpec:
     schedule: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Declared:
+    """A job as listed before its module is imported: where it lives, what it does, when it runs."""
+
+    name: str
+    module: str
+    description: str
+    schedule: dict[str, Any]
+
+
+NIGHTLY = {"trigger": "cron", "minute": 0}
+
+#: Every job, as data (STYLE rule 11): listing them (``dsar jobs list``, the scheduler's
+#: plan) reads this table alone; running one imports its module, whose ``@job(name)``
+#: binds the function.
+DECLARED: dict[str, Declared] = {d.name: d for d in (
+    Declared("retention", "dsar.retention.jobs",
+             "Delete and anonymize rows past their retention period (the data map's delete and anonymize "
+             "rules), in every source database.", {**NIGHTLY, "hour": 2}),
+    Declared("anonymize-ips", "dsar.retention.jobs",
+             "Mask IP addresses past their period (the data map's anonymize_ip rules, Matomo levels).",
+             {**NIGHTLY, "hour": 2, "minute": 30}),
+    Declared("own-retention", "dsar.retention.jobs",
+             "The platform's own records: requester IPs, closed requests' identifiers after the record-keeping "
+             "period, used codes, expired exports, old mail bodies.", {**NIGHTLY, "hour": 3}),
+    Declared("expire-unverified", "dsar.services.verification",
+             "Close requests whose e-mail address was never confirmed within the tenant's "
+             "unverified_expiry_days (default 14), telling the address.", {"trigger": "interval", "hours": 1}),
+    Declared("sla-reminders", "dsar.services.reminders",
+             "Remind staff N days before each request's target date and on the day, and send each tenant a "
+             "daily digest of overdue requests.", {"trigger": "cron", "minute": 15}),
+    Declared("execute-erasures", "dsar.services.fulfilment",
+             "Erase the subjects of scheduled erasure requests whose grace period has ended, send the result "
+             "letter and list the Art. 19 recipients.", {"trigger": "interval", "minutes": 15}),
+    Declared("expire-exports", "dsar.services.fulfilment",
+             "Delete access and portability exports whose download link has expired.",
+             {"trigger": "interval", "hours": 1}),
+    Declared("send-mail", "dsar.mail.outbox",
+             "Send the messages still waiting in the outbox, retrying failed sends with backoff.",
+             {"trigger": "interval", "minutes": 1}),
+)}
+
+#: Modules that declare jobs with @job; imported by ``all_jobs()``.
+JOB_MODULES = tuple(dict.fromkeys(declared.module for declared in DECLARED.values()))
+
 _JOBS: dict[str, JobSpec] = {}
 
 
-def job(name: str, *, description: str, schedule: dict[str, Any]):
-    """Declare a named job."""
+def job(name: str):
+    """Bind the function that does job ``name`` (declared in ``DECLARED``)."""
+    declared = DECLARED.get(name)
+    if declared is None:
+        raise LookupError(f"job {name!r} is not declared in dsar.jobs.registry.DECLARED")
 
     def register(func: Callable[[JobContext], Any]):
-        _JOBS[name] = JobSpec(name, func, description, schedule)
+        _JOBS[name] = JobSpec(name, func, declared.description, declared.schedule)
         return func
 
     return register
+
+
+def declared_jobs() -> dict[str, Declared]:
+    """Every job by name, without importing any of them (listing and scheduling)."""
+    return dict(sorted(DECLARED.items()))
 
 
 def all_jobs() -> dict[str, JobSpec]:
@@ -72,8 +115,12 @@ def all_jobs() -> dict[str, JobSpec]:
 
 
 def get_job(name: str) -> JobSpec:
-    jobs = all_jobs()
-    if name not in jobs:
-        raise NotFound(f"no job named {name!r}; known jobs: {', '.join(jobs) or 'none'}",
-                       details={"field": "name"})
-    return jobs[name]
+    """The job ``name``, its module imported (only that one when it is declared)."""
+    if name in DECLARED:
+        importlib.import_module(DECLARED[name].module)
+    if name not in _JOBS:
+        jobs = all_jobs()
+        if name not in jobs:
+            raise NotFound(f"no job named {name!r}; known jobs: {', '.join(jobs) or 'none'}",
+                           details={"field": "name"})
+    return _JOBS[name]

@@ -4,7 +4,7 @@
   (:func:`start_background_scheduler`); ``dsar worker`` runs a BlockingScheduler
   (:func:`run_worker`) that stops cleanly on SIGTERM: running jobs finish their current
   batch, record the run as stopped, and the process exits.
-* Schedules come from the registry (``@job(schedule=...)``); a deployment may override
+* Schedules come from the registry (``registry.DECLARED``); a deployment may override
   them with the ``DSAR_JOB_SCHEDULES`` config key (a mapping or its JSON text:
   ``{"retention": {"trigger": "cron", "hour": 4}, "send-mail": null}`` — null disables).
   Interval triggers count from a fixed epoch, so every process agrees on the slots.
@@ -35,7 +35,7 @@ from flask import Flask
 from dsar.errors import ConfigurationError, Conflict
 from dsar.extensions import db
 from dsar.jobs import leases
-from dsar.jobs.registry import all_jobs
+from dsar.jobs.registry import declared_jobs
 from dsar.jobs.runner import request_stop, run_job
 from dsar.models import JobRun, utcnow
 
@@ -50,7 +50,7 @@ _EXTENSION = "dsar.scheduler"
 
 def schedules(app: Flask) -> dict[str, dict[str, Any]]:
     """Each enabled job's trigger arguments: the registry's, overridden by DSAR_JOB_SCHEDULES."""
-    jobs = all_jobs()
+    jobs = declared_jobs()
     result = {name: dict(spec.schedule) for name, spec in jobs.items()}
     overrides = app.config.get("DSAR_JOB_SCHEDULES") or {}
     if isinstance(overrides, str):

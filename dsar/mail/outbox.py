@@ -228,8 +228,7 @@ def _due(now: datetime, tenant_id: int | None = None) -> list:
     return condition
 
 
-@job("send-mail", description="Send the messages still waiting in the outbox, retrying failed sends "
-                              "with backoff.", schedule={"trigger": "interval", "minutes": 1})
+@job("send-mail")
 def send_mail(ctx: JobContext) -> None:
     condition = _due(ctx.now, ctx.tenant_id)
     if ctx.dry_run:

@@ -8,6 +8,7 @@ from wtforms import BooleanField, EmailField, RadioField, SelectField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
+from dsar.domain.request_states import missing_details
 from dsar.services.intake import LIMITS, Agent, Submission
 from dsar.translations.rights import REGIME_NAMES, RIGHTS
 
@@ -46,7 +47,7 @@ class RequestForm(FlaskForm):
                                 for kind in self.identities} if request.method == "POST" else {}
 
     def validate_details(self, field):
-        if self.type.data == "rectification" and not (field.data or "").strip():
+        if missing_details(self.type.data, field.data):
             raise ValidationError(_l("Tell us what is wrong and what it should say."))
 
     def validate_agent_name(self, field):

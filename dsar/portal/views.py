@@ -169,9 +169,7 @@ def confirm(slug: str):
 
 
 def _request_by_reference(tenant_id: int, reference: str) -> RightsRequest | None:
-    return db.session.execute(select(RightsRequest).where(
-        RightsRequest.tenant_id == tenant_id,
-        RightsRequest.reference == (reference or "").strip().upper())).scalar_one_or_none()
+    return lifecycle.find_request(reference, tenant_id=tenant_id)
 
 
 def _to_status(verified: RightsRequest):
@@ -184,8 +182,7 @@ def _to_status(verified: RightsRequest):
 
 def _request_for_status(reference: str, token: str | None) -> RightsRequest:
     """The request the secret link opens; 404 alike for a wrong token and an unknown reference."""
-    found = db.session.execute(select(RightsRequest).where(
-        RightsRequest.reference == reference)).scalar_one_or_none()
+    found = lifecycle.find_request(reference, tenant_id=None)  # the token proves the rest
     if found is None or not status_token_matches(found, token):
         raise NotFound(_("This page does not exist. Use the link from our latest message."))
     return found

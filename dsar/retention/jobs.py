@@ -22,26 +22,19 @@ from dsar.retention.policy import OVERRIDES, effective_rules, legal_holds
 from dsar.services.datamaps import tenant_datamap
 
 NO_DATAMAP = "skipped: the tenant has no data map"
-NIGHTLY = {"trigger": "cron", "minute": 0}
 
 
-@job("retention", description="Delete and anonymize rows past their retention period (the data map's "
-                              "delete and anonymize rules), in every source database.",
-     schedule={**NIGHTLY, "hour": 2})
+@job("retention")
 def retention(ctx: JobContext) -> None:
     for_each_tenant(ctx, "retention", partial(_enforce, actions=("delete", "anonymize")))
 
 
-@job("anonymize-ips", description="Mask IP addresses past their period (the data map's anonymize_ip "
-                                  "rules, Matomo levels).",
-     schedule={**NIGHTLY, "hour": 2, "minute": 30})
+@job("anonymize-ips")
 def anonymize_ips(ctx: JobContext) -> None:
     for_each_tenant(ctx, "anonymize-ips", partial(_enforce, actions=("anonymize_ip",)))
 
 
-@job("own-retention", description="The platform's own records: requester IPs, closed requests' identifiers "
-                                  "after the record-keeping period, used codes, expired exports, old mail bodies.",
-     schedule={**NIGHTLY, "hour": 3})
+@job("own-retention")
 def own_retention(ctx: JobContext) -> None:
     for_each_tenant(ctx, "own-retention", _own)
     if ctx.tenant_id is None:  # mail that belongs to no tenant

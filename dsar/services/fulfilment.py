@@ -209,9 +209,7 @@ def _open_tasks(request: RightsRequest, kind: str) -> list[Task]:
 # --- jobs ------------------------------------------------------------------------------------------
 
 
-@job("execute-erasures", description="Erase the subjects of scheduled erasure requests whose grace period "
-                                     "has ended, send the result letter and list the Art. 19 recipients.",
-     schedule={"trigger": "interval", "minutes": 15})
+@job("execute-erasures")
 def execute_erasures(ctx: JobContext) -> None:
     for request in erasures.due(ctx.now, tenant_id=ctx.tenant_id, held=True):
         ctx.count("held", 1)
@@ -239,7 +237,6 @@ def execute_erasures(ctx: JobContext) -> None:
             checkpoint("batch")  # one request's erasure, recorded before the next one starts
 
 
-@job("expire-exports", description="Delete access and portability exports whose download link has expired.",
-     schedule={"trigger": "interval", "hours": 1})
+@job("expire-exports")
 def expire_exports(ctx: JobContext) -> None:
     ctx.count("exports", exports.expire_exports(ctx.now, tenant_id=ctx.tenant_id, dry_run=ctx.dry_run))

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from email_validator import EmailNotValidError, validate_email
-
+from dsar.crypto import normalise_email  # noqa: F401  (the API's fields use intake.normalise_email)
 from dsar.domain.regimes import REGIME_CODES
-from dsar.domain.request_states import REQUEST_TYPES
+from dsar.domain.request_states import REQUEST_TYPES, missing_details
 from dsar.errors import DsarError, ValidationError
 from dsar.models import RightsRequest, Tenant, utcnow
 from dsar.services import identifiers, lifecycle, verification
@@ -64,7 +63,7 @@ def check(submission: Submission) -> Submission:
         raise ValidationError(f"regime {submission.regime!r} is unknown; choose one of {', '.join(REGIME_CODES)}",
                               details={"field": "regime"})
     values = {name: _text(name, getattr(submission, name)) for name in ("name", "phone", "customer_id", "details")}
-    if submission.type == "rectification" and not values["details"]:
+    if missing_details(submission.type, values["details"]):
         raise ValidationError("details: tell us what to correct", details={"field": "details"})
     agent = submission.agent
     if agent is not None:
@@ -101,18 +100,6 @@ def custom_identity_kinds(tenant: Tenant) -> dict[str, str]:
     except DsarError:
         return {}
     return {kind: identity.label for kind, identity in datamap.identities} if datamap else {}
-
-
-def normalise_email(value: str | None, field: str = "email") -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(f"{field} is required", details={"field": field})
-    if len(value) > LIMITS[field]:
-        raise ValidationError(f"{field} is longer than {LIMITS[field]} characters", details={"field": field})
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise ValidationError(f"{field}: {exc}", details={"field": field}) from None
 
 
 def _text(field: str, value: str | None) -> str | None:

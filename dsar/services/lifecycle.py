@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
@@ -25,6 +25,8 @@ from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import AuditEvent, Membership, RightsRequest, Tenant, User, for_tenant, utcnow
 from dsar.services import audit
+from dsar.services.notifications import notify_subject
+from dsar.services.subjects import Subject, subject_of, tenant_of  # noqa: F401  (callers use lifecycle.*)
 from dsar.services.tenants import regime_for
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
@@ -40,19 +42,22 @@ def new_reference() -> str:
     return f"DSR-{chars[:4]}-{chars[4:]}"
 
 
-@dataclass(frozen=True)
-class Subject:
-    """Who the request is about, as given; stored encrypted, looked up by keyed hash.
+def normalise_reference(reference: str | None) -> str:
+    """A reference as people type it (spaces around it, lower case) in the form it is stored."""
+    return (reference or "").strip().upper()
 
-    ``email`` is None for a request taken by post or phone from someone who gave none, and
-    after own-retention erased the identifiers.
+
+def find_request(reference: str | None, *, tenant_id: int | None) -> RightsRequest | None:
+    """The request with ``reference`` (normalised) of tenant ``tenant_id``, or None.
+
+    The one lookup by reference: the dashboard, the API and the portal all use it.
+    ``tenant_id=None`` looks across tenants — only where a secret proves the rest (the
+    subject's code, the status link's token).
     """
-
-    email: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    customer_id: str | None = None
-    details: str | None = None
+    query = select(RightsRequest).where(RightsRequest.reference == normalise_reference(reference))
+    if tenant_id is not None:
+        query = query.where(RightsRequest.tenant_id == tenant_id)
+    return db.session.execute(query).scalar_one_or_none()
 
 
 # --- creation ------------------------------------------------------------------------------
@@ -198,21 +203,11 @@ def timeline(request: RightsRequest) -> list[AuditEvent]:
 # --- the subject ----------------------------------------------------------------------------
 
 
-def subject_of(request: RightsRequest) -> Subject:
-    """Decrypt the subject's identifiers (None-safe after own-retention erased them)."""
-    ring = keyring()
-    extra = json.loads(ring.decrypt_text(request.subject_data_enc) or "{}")
-    return Subject(email=ring.decrypt_text(request.subject_email_enc) or None,
-                   name=ring.decrypt_text(request.subject_name_enc), **extra)
-
-
 def _tell_subject(request: RightsRequest, template: str, **context) -> bool:
     """Queue a message to the subject; False when there is no address to write to (a request
     taken by post or phone: staff answer through that channel)."""
     if not request.subject_email_enc:
         return False
-    from dsar.services.notifications import notify_subject  # here: it imports this module
-
     return notify_subject(request, template, **context) is not None
 
 
@@ -230,10 +225,6 @@ def act(request: RightsRequest, action: str, actor: str, *, reason: str | None =
     audit.record(request.tenant_id, action, actor, request=request, reason=reason,
                  payload={"from": before, "to": request.status, **(payload or {})})
     return request
-
-
-def tenant_of(request: RightsRequest) -> Tenant:
-    return db.session.get(Tenant, request.tenant_id)
 
 
 def verify(request: RightsRequest, actor: str, *, reason: str | None = None) -> RightsRequest:

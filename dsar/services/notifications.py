@@ -38,7 +38,7 @@ from dsar.keyring import keyring
 from dsar.mail import outbox
 from dsar.mail.messages import STAFF_TEMPLATES, SUBJECT_TEMPLATES, render
 from dsar.models import OutboxMessage, RightsRequest, Tenant
-from dsar.services.lifecycle import subject_of, tenant_of
+from dsar.services.subjects import subject_of, tenant_of
 from dsar.translations.rights import REGIME_NAMES, RIGHTS_BY_TYPE
 
 STATUS_TOKEN_CHARS = 32

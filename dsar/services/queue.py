@@ -18,6 +18,7 @@ from dsar.errors import ValidationError
 from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import RightsRequest, for_tenant
+from dsar.services.lifecycle import normalise_reference
 
 #: Status filters beyond the single states: every open, or every closed, request.
 STATUS_GROUPS = {"open": OPEN_STATES, "closed": CLOSED_STATES}
@@ -87,7 +88,7 @@ def is_overdue(request: RightsRequest, today: date) -> bool:
 
 
 def _matches(tenant_id: int, search: str):
-    by_reference = RightsRequest.reference == search.upper()
+    by_reference = RightsRequest.reference == normalise_reference(search)
     if "@" not in search:
         return by_reference
     return or_(by_reference,

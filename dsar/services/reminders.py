@@ -42,9 +42,7 @@ REMINDED_STATES = ("unverified", "verified", "in_progress")
 BATCH = 200
 
 
-@job("sla-reminders", description="Remind staff N days before each request's target date and on the day, "
-                                  "and send each tenant a daily digest of overdue requests.",
-     schedule={"trigger": "cron", "minute": 15})
+@job("sla-reminders")
 def sla_reminders(ctx: JobContext) -> None:
     for_each_tenant(ctx, "sla-reminders", _remind_tenant)
 

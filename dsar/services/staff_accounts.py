@@ -23,14 +23,15 @@ from dsar.mail.messages import render
 from dsar.models import (ROLES, Invitation, Membership, PasswordReset, RecoveryCode, Tenant, User, for_tenant,
                          utcnow)
 from dsar.services import audit
-from dsar.services.staff import hash_password, normalise_email
+from dsar.services.notifications import public_url
+from dsar.services.staff import hash_password, normalise_email, password_matches
 
 INVITATION_VALID = timedelta(days=7)
 RESET_VALID = timedelta(hours=1)
 
 
 def user_by_email(email: str) -> User | None:
-    return db.session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    return db.session.execute(select(User).where(User.email == crypto.email_identity(email))).scalar_one_or_none()
 
 
 def end_every_session(user: User) -> None:
@@ -70,7 +71,6 @@ def invite(tenant: Tenant, email: str, name: str, role: str, *, invited_by: User
                             created_at=now, expires_at=now + INVITATION_VALID)
     db.session.add(invitation)
     db.session.flush()
-    from dsar.services.notifications import public_url
 
     url = public_url("auth.invitation", token=secret)
     message = render("invitation", "en", tenant_name=tenant.name, role=role, invitation_url=url,
@@ -164,7 +164,6 @@ def request_password_reset(email: str, *, now: datetime | None = None) -> None:
     secret = crypto.new_token(32)
     db.session.add(PasswordReset(user_id=user.id, token_hash=crypto.token_hash(secret), created_at=now,
                                  expires_at=now + RESET_VALID))
-    from dsar.services.notifications import public_url
 
     message = render("password_reset", "en", tenant_name="dsar", reset_url=public_url("auth.password_reset",
                                                                                    token=secret),
@@ -204,7 +203,6 @@ def reset_password(reset: PasswordReset, password: str, *, now: datetime | None 
 
 def change_password(user: User, current: str, new: str) -> User:
     """The signed-in person's own change; every session of theirs ends (this one too)."""
-    from dsar.services.staff import password_matches
 
     if not password_matches(user, current):
         raise ValidationError("the current password is not right", details={"field": "current"})

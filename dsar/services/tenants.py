@@ -12,6 +12,7 @@ from dsar.errors import NotFound, ValidationError
 from dsar.extensions import db
 from dsar.models import Tenant
 from dsar.services import audit
+from dsar.services.datamaps import datamap_file, tenant_datamap
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -70,7 +71,6 @@ def create_tenant(spec: TenantSpec, *, actor: str = "cli") -> Tenant:
 
 def _check_datamap(tenant: Tenant) -> None:
     """A tenant's data map must load (errors name file, line and key) and be its own."""
-    from dsar.services.datamaps import datamap_file, tenant_datamap
 
     datamap = tenant_datamap(tenant)
     if datamap.tenant != tenant.slug:

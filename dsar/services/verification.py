@@ -24,19 +24,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import func, select, update
 
 from dsar import crypto
+from dsar.datamap.sources import NO_MATCH, coerce, column, connect
 from dsar.errors import ValidationError
 from dsar.extensions import db
+from dsar.fulfilment.discovery import participating, subject_rows
 from dsar.jobs.registry import JobContext, job
 from dsar.jobs.runner import for_each_tenant
 from dsar.keyring import keyring
 from dsar.models import RightsRequest, Tenant, VerificationChallenge, utcnow
-from dsar.services import lifecycle
-from dsar.services.datamaps import tenant_datamap
+from dsar.services import identifiers, lifecycle
 from dsar.services.checkpoint import checkpoint
+from dsar.services.datamaps import tenant_datamap
 from dsar.services.lifecycle import Subject
+from dsar.services.notifications import notify_subject
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +216,6 @@ def _complete(challenge: VerificationChallenge, method: str, answers: Mapping[st
         proof += _strong_proof(challenge, tenant, needs, answers or {}, declaration)
     challenge.used_at = now
     lifecycle.verify(request, "subject", reason="proved by " + ", ".join(proof))
-    from dsar.services.notifications import notify_subject
 
     notify_subject(request, "acknowledgement")
     return request
@@ -234,7 +237,6 @@ def _strong_proof(challenge: VerificationChallenge, tenant: Tenant, needs: Requi
         if len(matched) < needs.data_points:
             _count_wrong(challenge, "the details do not match our records", "answers")
         # What matched on the verified address's rows is proven: from now on it may find data.
-        from dsar.services import identifiers
 
         identifiers.prove_data_points(challenge.request, matched)
         proof.append(f"{len(matched)} matching data points")
@@ -282,11 +284,6 @@ def matching_data_points(tenant: Tenant, subject: Subject, answers: Mapping[str,
 def _confirmed_kinds(datamap, email: str, wanted: Mapping[str, str]) -> set[str]:
     """Identity kinds of ``wanted`` whose value sits on one of ``email``'s rows: one
     ``SELECT 1 … LIMIT 1`` per (table, kind), found through discovery's subject selector."""
-    import sqlalchemy as sa
-
-    from dsar.datamap.sources import NO_MATCH, coerce, column, connect
-    from dsar.fulfilment.discovery import participating, subject_rows
-
     confirmed: set[str] = set()
     for source in datamap.sources:
         with connect(source) as connection:
@@ -309,9 +306,7 @@ def _confirmed_kinds(datamap, email: str, wanted: Mapping[str, str]) -> set[str]
 # --- expiry ---------------------------------------------------------------------------------
 
 
-@job("expire-unverified", description="Close requests whose e-mail address was never confirmed within the "
-                                      "tenant's unverified_expiry_days (default 14), telling the address.",
-     schedule={"trigger": "interval", "hours": 1})
+@job("expire-unverified")
 def expire_unverified(ctx: JobContext) -> None:
     for_each_tenant(ctx, "expire-unverified", _expire_tenant)
 
@@ -328,8 +323,6 @@ def _expire_tenant(ctx: JobContext, tenant: Tenant) -> None:
 
 
 def _expire_in_batches(ctx: JobContext, tenant: Tenant, stale: tuple) -> None:
-    from dsar.services.notifications import notify_subject
-
     done = 0
     while True:
         batch = db.session.execute(select(RightsRequest).where(*stale).order_by(RightsRequest.id)

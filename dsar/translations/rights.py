@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from dsar.domain import regimes
+
 
 @dataclass(frozen=True)
 class Right:
@@ -57,13 +59,8 @@ RIGHTS: tuple[Right, ...] = (
 )
 RIGHTS_BY_TYPE = {right.type: right for right in RIGHTS}
 
-REGIME_NAMES = {
-    "gdpr": _l("GDPR (European Union)"),
-    "uk_gdpr": _l("UK GDPR (United Kingdom)"),
-    "ccpa": _l("CCPA / CPRA (California)"),
-    "lgpd": _l("LGPD (Brazil)"),
-    "policy": _l("Our own privacy policy"),
-}
+#: The regimes' names (one table, in ``dsar.domain.regimes``), translated where shown.
+REGIME_NAMES = {code: _l(name) for code, name in regimes.REGIME_NAMES.items()}
 
 #: Status -> (what it means, what happens next), as the subject reads it.
 STATUS_WORDS = {

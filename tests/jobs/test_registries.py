@@ -25,3 +25,17 @@ def test_every_declared_job_module_declares_a_job():
     jobs = registry.all_jobs()
     modules = {spec.func.__module__ for spec in jobs.values()}
     assert modules == set(registry.JOB_MODULES)
+
+
+def test_every_declared_job_is_bound_by_its_module_and_nothing_else():
+    jobs = registry.all_jobs()
+    assert set(jobs) == set(registry.DECLARED)
+    for name, spec in jobs.items():
+        assert spec.func.__module__ == registry.DECLARED[name].module
+        assert (spec.description, spec.schedule) == (registry.DECLARED[name].description,
+                                                     registry.DECLARED[name].schedule)
+
+
+def test_binding_an_undeclared_job_is_an_error():
+    with pytest.raises(LookupError, match="not declared"):
+        registry.job("tidy-up")

@@ -1,0 +1,88 @@
+"""Wall time of `dsar` commands that need no web app (issue #15: under 0.5 s each).
+
+``python -m benchmarks.cli_startup [--repeat N] [--source DIR]`` runs ``dsar --help``,
+``dsar jobs list`` and ``dsar datamap check --offline FILE`` as whole processes against a
+fresh SQLite database and prints the best and the median of N runs (best: the figure least
+disturbed by other work on the machine). ``--source DIR`` runs the ``dsar`` package found
+in DIR instead (e.g. an older checkout, to compare). ``python -X importtime`` on the same
+command line shows where the time goes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPEAT = 5
+TARGET_SECONDS = 0.5
+COMMANDS = (("--help",), ("jobs", "list"), ("datamap", "check", "--offline", "{datamap}"))
+
+
+def _environment(workdir: Path, source: str | None) -> dict[str, str]:
+    environ = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir),
+               "DSAR_DATABASE_URL": f"sqlite:///{workdir / 'dsar.db'}", "DSAR_SCHEDULER": "off"}
+    if source:
+        environ["PYTHONPATH"] = source
+    return environ
+
+
+def _dsar(args: tuple[str, ...], environ: dict[str, str], workdir: Path) -> float:
+    """Seconds one ``dsar ARGS`` process takes, start to exit."""
+    command = [sys.executable, "-c", "from dsar.cli import main; main()", *args]
+    started = time.perf_counter()
+    subprocess.run(command, env=environ, cwd=workdir, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def _prepare(workdir: Path, environ: dict[str, str]) -> Path:
+    """An upgraded database and the demo's data map, so each command does its real work."""
+    subprocess.run([sys.executable, "-c", "from dsar.cli import main; main()", "db", "upgrade"], env=environ,
+                   cwd=workdir, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    datamap = workdir / "demo.yml"
+    subprocess.run([sys.executable, "-c", "import sys\nfrom dsar.demo.sample_app import sample_datamap_yaml\n"
+                    f"open({str(datamap)!r}, 'w').write(sample_datamap_yaml('sqlite:///{workdir}/app.db', "
+                    "tenant='demo'))"], env=environ, cwd=workdir, check=True)
+    return datamap
+
+
+def measure(repeat: int = REPEAT, source: str | None = None) -> list[tuple[str, float, float]]:
+    """(command line, best seconds, median seconds) per command."""
+    with tempfile.TemporaryDirectory(prefix="dsar-cli-startup-") as directory:
+        workdir = Path(directory)
+        environ = _environment(workdir, source)
+        datamap = _prepare(workdir, environ)
+        results = []
+        for template in COMMANDS:
+            args = tuple(arg.format(datamap=datamap) for arg in template)
+            times = [_dsar(args, environ, workdir) for _ in range(repeat)]
+            shown = " ".join(arg if arg != str(datamap) else "FILE" for arg in args)
+            results.append((f"dsar {shown}", min(times), statistics.median(times)))
+        return results
+
+
+def report(repeat: int = REPEAT, source: str | None = None) -> None:
+    print(f"CLI start-up, whole processes, best and median of {repeat} (target: under {TARGET_SECONDS} s)")
+    print(f"{'command':40} {'best s':>8} {'median s':>9}")
+    for command, best, median in measure(repeat, source):
+        print(f"{command:40} {best:8.3f} {median:9.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.cli_startup", description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=REPEAT, help=f"runs per command (default {REPEAT})")
+    parser.add_argument("--source", help="a directory holding another dsar package to time instead")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    report(args.repeat, args.source)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
