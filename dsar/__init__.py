@@ -70,6 +70,9 @@ def _init_web(app: Flask) -> None:
     from dsar import translations  # start-up: imported when used
     from dsar.extensions import babel, init_migrations  # start-up: imported when used
 
+    from dsar import schema_check  # start-up: imported when used
+
+    schema_check.init_app(app)  # first of every request's checks: the others read the database
     init_migrations(app)
     babel.init_app(app)
     translations.init_app(app)  # catalogs compiled at start, locale from ?lang= / Accept-Language

@@ -10,10 +10,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import FlaskGroup, routes_command, shell_command
+from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command
 
 from dsar import create_app
 from dsar.errors import DsarError
+from dsar.schema_check import require_current_schema
 
 
 #: Commands that neither serve a page nor write a message: their app is built without the web
@@ -32,13 +33,26 @@ def _create_app():
     return create_app(web=needs_web(sys.argv[1:]))
 
 
+#: Commands that work whatever the database's schema: the migrations, data-map files, help.
+SCHEMA_EXEMPT = frozenset({"db", "datamap", "routes", "shell"})
+
+
 class _DsarCommand(FlaskGroup):
-    """Flask's CLI group without the commands other installed packages declare
+    """Flask's CLI group that first checks the database's schema (SPEC §9: one line, "run
+    `dsar db upgrade`"), and without the commands other installed packages declare
     (``flask.commands`` entry points): `dsar` lists its own, and Flask-Limiter's ``limiter``
     would import Flask-Limiter on every start (start-up, issue #15)."""
 
     def _load_plugin_commands(self) -> None:
         return None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in SCHEMA_EXEMPT and not ctx.resilient_parsing and "--help" not in rest:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            with app.app_context():
+                require_current_schema(app)  # SchemaOutdated: one line from main()
+        return name, command, rest
 
 
 cli = _DsarCommand(name="dsar", create_app=_create_app, add_default_commands=False,
