@@ -82,6 +82,8 @@ ACTIONS: dict[str, Callable[[RightsRequest, str, dict], object]] = {
     "extend": lambda r, actor, body: lifecycle.extend(r, actor, body.get("reason")),
     "fulfil": lambda r, actor, body: fulfil(r, actor),
     "cancel": lambda r, actor, body: lifecycle.cancel(r, actor, body.get("reason")),
+    "complete": lambda r, actor, body: lifecycle.complete(r, actor, outcome=body.get("outcome") or "complied",
+                                                          reason=body.get("reason")),
     "confirm_identifier": lambda r, actor, body: identifiers.confirm(r, body.get("kind") or "", actor,
                                                                      body.get("reason") or ""),
 }

@@ -93,7 +93,7 @@ def _complete(request, form, actor):
     if outcome not in dict(COMPLETE_OUTCOMES):
         raise ValidationError("choose whether the request was complied with in whole or in part",
                               details={"field": "outcome"})
-    return lifecycle.complete(request, actor, outcome=outcome)
+    return lifecycle.complete(request, actor, outcome=outcome, reason=_text(form, "reason") or None)
 
 
 def _legal_hold(request, form, actor):

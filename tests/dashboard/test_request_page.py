@@ -133,6 +133,36 @@ def test_assign_note_cancel_and_legal_hold(client, tenant, dpo):
     assert "Called the subject" in page and "/actions/verify" not in page
 
 
+def scheduled_erasure(tenant):
+    from dsar.services import lifecycle
+
+    request = make_request(tenant, "erasure")
+    lifecycle.verify(request, "test", reason="ID seen")
+    lifecycle.schedule_erasure(request, "test")
+    db.session.commit()
+    return request
+
+
+def test_a_scheduled_erasure_is_not_marked_completed_while_it_never_ran(client, tenant, dpo):
+    request = scheduled_erasure(tenant)
+    act(client, request, "complete", outcome="complied")
+    assert fresh(request).status == "scheduled" and fresh(request).erasure_at is not None
+    assert "cannot be complied with in whole" in flashed(client, request)
+    act(client, request, "complete", outcome="complied_in_part", reason="")
+    assert fresh(request).status == "scheduled"
+    assert "Reason: say why the scheduled erasure cannot run" in flashed(client, request)
+    act(client, request, "complete", outcome="complied_in_part", reason="Backups cannot be erased before expiry")
+    closed = fresh(request)
+    assert (closed.status, closed.outcome, closed.erasure_at) == ("completed", "complied_in_part", None)
+    assert "Backups cannot be erased before expiry" in flashed(client, request)  # in the timeline
+
+
+def test_a_scheduled_erasure_can_be_denied_with_its_reason(client, tenant, dpo):
+    request = scheduled_erasure(tenant)
+    act(client, request, "deny", reason="A legal claim about this account is pending")
+    assert (fresh(request).status, fresh(request).outcome) == ("denied", "denied")
+
+
 def test_a_rectification_is_worked_through_its_task(client, tenant, dpo):
     request = make_request(tenant, "rectification")
     act(client, request, "verify", reason="Account number matched")
