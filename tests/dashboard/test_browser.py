@@ -38,7 +38,7 @@ def test_a_dpo_works_a_rectification_and_an_access_request_to_completion(page, a
     secret = enrol_totp(dpo)
     rectification = make_request(acme, "rectification", email="new.person@example.com")
     access = make_request(acme, "access", email=sample.subjects[0].email)
-    page.on("dialog", lambda dialog: dialog.accept())  # "Run fulfilment now?" and the like
+    page.on("dialog", lambda dialog: dialog.accept())  # "Export the subject's data now …?" and the like
     sign_in(page, dpo, secret)
 
     # The rectification: verify, fulfil (a task), tick the task off -> completed.
@@ -47,8 +47,8 @@ def test_a_dpo_works_a_rectification_and_an_access_request_to_completion(page, a
     page.get_by_role("button", name="Verify identity").click()
     page.wait_for_selector("text=Identity verified.")
     assert page.locator("#status").inner_text() == "verified"
-    page.get_by_role("button", name="Fulfil").click()
-    page.wait_for_selector("text=Fulfilment done.")
+    page.get_by_role("button", name="Create the correction task").click()
+    page.wait_for_selector("text=Task created: make the correction")
     page.get_by_label("What was done").fill("Surname corrected in the CRM")
     page.get_by_role("button", name="Mark done").click()
     page.wait_for_selector("text=Task done.")
@@ -64,8 +64,8 @@ def test_a_dpo_works_a_rectification_and_an_access_request_to_completion(page, a
     assert page.get_by_role("cell", name="messages").first.is_visible()  # the discovery preview
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("text=Approved")
-    page.get_by_role("button", name="Fulfil").click()
-    page.wait_for_selector("text=Fulfilment done.")
+    page.get_by_role("button", name="Export the data and send the link").click()
+    page.wait_for_selector("text=Export made and the download link sent")
     assert page.locator("#status").inner_text() == "completed"
     with page.expect_download() as caught:
         page.locator("a[href*='/exports/']").first.click()
@@ -97,5 +97,5 @@ def test_deny_templates_fill_the_reason_and_filters_work(page, app):
     # The template fills the reason from a script: wait for it (bounded), never read at once.
     expect(page.get_by_label("Reason given to the subject")).to_have_value(re.compile("could not verify"))
     page.get_by_role("button", name="Deny").click()
-    page.wait_for_selector("text=Denied; the reason is recorded.")
+    page.wait_for_selector("text=Denied; the reason is recorded and the subject was told.")
     assert status_of(request.reference) == "denied"

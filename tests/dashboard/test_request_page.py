@@ -48,7 +48,7 @@ def test_the_page_shows_the_subject_deadlines_and_timeline(client, tenant, dpo):
     page = client.get(f"/dashboard/requests/{request.reference}").get_data(as_text=True)
     assert "ada@example.org" in page and "Ada Lovelace" in page  # decrypted, for staff
     assert request.due_date.strftime("%d %b %Y") in page and request.target_date.strftime("%d %b %Y") in page
-    assert "not verified yet" in page and "request received" in page
+    assert "not verified yet" in page and "Request received" in page
     assert "/actions/verify" in page and "/actions/approve" not in page  # only what the state allows
 
 
