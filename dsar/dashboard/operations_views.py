@@ -1,16 +1,18 @@
 """Operations: the outbox, job runs, tenant settings and the data map check."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
 from dsar.dashboard import bp, tenant_config
 from dsar.dashboard.access import actor, requires, tenant_row
 from dsar.dashboard.forms import TYPE_LABELS, settings_form_class
 from dsar.datamap.check import check_datamap
-from dsar.errors import DsarError
+from dsar.errors import DsarError, ValidationError
 from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.jobs.registry import all_jobs
@@ -49,7 +51,24 @@ def outbox_message(message_id: int):
     reveal = g.role == "admin" and current_app.config["DSAR_MAIL_BACKEND"] == "outbox"
     copy = readable_copy(db.session, message, reveal=reveal)
     return render_template("dashboard/outbox_message.html", message=message,
-                           to=keyring().decrypt_text(message.to_enc), body=copy.text, revealed=copy.revealed)
+                           to=keyring().decrypt_text(message.to_enc), body=linked(copy.text) if copy.text else None,
+                           revealed=copy.revealed)
+
+
+_URL = re.compile(r"https?://[^\s<>\[\]()\"']+")
+
+
+def linked(text: str) -> Markup:
+    """Plain text, escaped, with every web address a link (the trailing full stop of a
+    sentence stays outside it)."""
+    parts, last = [], 0
+    for found in _URL.finditer(text):
+        url = found.group(0).rstrip(".,;:!?")
+        parts += [escape(text[last:found.start()]),
+                  Markup('<a href="{0}">{0}</a>').format(url)]
+        last = found.start() + len(url)
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
 
 
 @bp.get("/jobs")
@@ -89,7 +108,13 @@ def settings():
 @requires("manage")
 def settings_save():
     form = settings_form_class()()
-    if form.validate():
+    valid = form.validate()
+    # The service's rules too, even when a field is already wrong: every error at once.
+    problems = {name: text for name, text in tenant_config.problems(g.tenant, form.data).items()
+                if not getattr(getattr(form, name, None), "errors", None)}
+    for name, text in problems.items():
+        show_on_form(form, ValidationError(text, details={"field": name}))
+    if valid and not problems:
         try:
             changed = tenant_config.update(g.tenant, form.data, actor())
             flash(f"Settings saved ({', '.join(changed)})." if changed else "Nothing changed.")
