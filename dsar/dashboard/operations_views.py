@@ -17,9 +17,10 @@ from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.jobs.registry import all_jobs
 from dsar.jobs.runner import run_job
+from dsar.jobs.scheduler import next_run, schedules
 from dsar.keyring import keyring
 from dsar.mail.outbox import readable_copy
-from dsar.models import JobRun, OutboxMessage, RightsRequest, for_tenant
+from dsar.models import JobRun, OutboxMessage, RightsRequest, for_tenant, utcnow
 from dsar.services.datamaps import datamap_file
 from dsar.services.tenants import configuration_warnings
 from dsar.web.unit_of_work import discard
@@ -71,15 +72,34 @@ def linked(text: str) -> Markup:
     return Markup("").join(parts)
 
 
+#: Jobs that run every few minutes and do nothing most times: hidden from the runs unless asked.
+ROUTINE_JOBS = ("send-mail",)
+
+
 @bp.get("/jobs")
 def jobs():
+    """The jobs with their next run, and recent runs: ``?job=NAME`` keeps one job's,
+    ``?routine=1`` shows the routine ones (send-mail) too."""
+    declared, error = all_jobs(), None
+    name, routine = (request.args.get("job") or "").strip(), request.args.get("routine", "")
+    if name and name not in declared:
+        error, name = f"Job: there is no job {name!r}; choose one of the list", ""
+    if routine not in ("", "0", "1"):
+        error, routine = "Routine runs: tick the box or leave it empty", ""
     # The tenant's own runs, and the scheduled runs over every tenant (shown without their
     # counts and errors, which may concern other tenants).
-    runs = db.session.execute(
-        select(JobRun).where(or_(JobRun.tenant_id == g.tenant.id, JobRun.tenant_id.is_(None)))
-        .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(PER_PAGE)
-    ).scalars().all()
-    return render_template("dashboard/jobs.html", jobs=all_jobs(), runs=runs)
+    query = (select(JobRun).where(or_(JobRun.tenant_id == g.tenant.id, JobRun.tenant_id.is_(None)))
+             .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(PER_PAGE))
+    if name:
+        query = query.where(JobRun.job == name)
+    elif routine != "1":
+        query = query.where(JobRun.job.not_in(ROUTINE_JOBS))
+    planned = schedules(current_app)
+    now = utcnow()
+    return render_template(
+        "dashboard/jobs.html", jobs=declared, runs=db.session.execute(query).scalars().all(), error=error,
+        job=name, routine=routine == "1", routine_jobs=ROUTINE_JOBS,
+        next_runs={job: next_run(schedule, now) for job, schedule in planned.items()}), 400 if error else 200
 
 
 @bp.post("/jobs/<name>/run")

@@ -82,8 +82,8 @@ def test_jobs_run_now_and_dry_run_for_this_tenant_only(client, tenant, admin):
     for name in ("retention", "anonymize-ips", "sla-reminders", "expire-unverified", "execute-erasures",
                  "expire-exports", "own-retention"):
         assert f"<code>{name}</code>" in page, name
-    assert "secret-rule-of-elsewhere" not in page and "retention" not in page.split("Recent runs", 1)[1]
-    scheduled = page.split("Recent runs", 1)[1]
+    scheduled = page.split('<th scope="col">Started</th>', 1)[1]  # the runs' table
+    assert "secret-rule-of-elsewhere" not in page and "retention" not in scheduled
     assert "anonymize-ips" in scheduled and "every organisation" in scheduled and "failed" in scheduled
     assert "widget_visits" not in scheduled and "elsewhere-db" not in scheduled
 
@@ -95,6 +95,30 @@ def test_jobs_run_now_and_dry_run_for_this_tenant_only(client, tenant, admin):
     page = client.get("/dashboard/jobs").get_data(as_text=True)
     assert "expire-unverified (dry run): succeeded." in page and "dashboard, dry run" in page
     assert client.post("/dashboard/jobs/no-such-job/run").status_code == 404
+
+
+def test_the_jobs_page_hides_routine_runs_filters_by_job_and_shows_the_next_run(client, tenant, admin):
+    db.session.add_all([JobRun(job="send-mail", tenant_id=None, trigger="scheduler", status="succeeded"),
+                        JobRun(job="retention", tenant_id=tenant.id, trigger="cli", status="succeeded",
+                               stats={"app.logs": 3}),
+                        JobRun(job="expire-exports", tenant_id=tenant.id, trigger="cli", status="succeeded")])
+    db.session.commit()
+
+    def runs(**query):
+        page = client.get("/dashboard/jobs", query_string=query).get_data(as_text=True)
+        return re.findall(r"<tr><td><code>([a-z-]+)</code></td><td>\d",
+                          page.split('<th scope="col">Started</th>', 1)[1])
+
+    assert sorted(runs()) == ["expire-exports", "retention"]
+    assert sorted(runs(routine="1")) == ["expire-exports", "retention", "send-mail"]
+    assert runs(job="retention") == ["retention"] and runs(job="send-mail") == ["send-mail"]
+    page = client.get("/dashboard/jobs").get_data(as_text=True)
+    assert "Next run (UTC)" in page and "tick the box to see them" in page
+    assert re.search(r"<code>send-mail</code></td><td>[^<]*</td>\s*<td>\d\d \w{3} \d{4} \d\d:\d\d</td>", page)
+    bad = client.get("/dashboard/jobs", query_string={"job": "no-such-job"})
+    assert bad.status_code == 400 and "Job: there is no job &#39;no-such-job&#39;" in bad.get_data(as_text=True)
+    bad = client.get("/dashboard/jobs", query_string={"routine": "yes"})
+    assert bad.status_code == 400 and "Routine runs: tick the box" in bad.get_data(as_text=True)
 
 
 # --- settings -------------------------------------------------------------------------------
