@@ -134,3 +134,15 @@ def test_auditors_are_not_offered_as_assignees(client, tenant, dpo):
     act(client, request, "assign", assignee_id=str(auditor.id))
     assert fresh(request).assignee_id is None
     assert "Assignee id: an auditor only reads" in page_of(client, request)
+
+
+def test_the_page_lists_the_subjects_other_requests_of_this_tenant_only(client, tenant, dpo):
+    first = make_request(tenant, "access", email="Repeat@Example.org")
+    second = make_request(tenant, "erasure", email="repeat@example.org")
+    stranger = make_request(tenant, "access", email="stranger@example.org")
+    elsewhere = make_request(make_tenant(), "access", email="repeat@example.org")
+    listed = re.search(r'<dd id="other-requests">(.*?)</dd>', page_of(client, second), re.S).group(1)
+    assert first.reference in listed and "access, not verified yet" in listed
+    assert second.reference not in listed and stranger.reference not in listed and elsewhere.reference not in listed
+    alone = re.search(r'<dd id="other-requests">(.*?)</dd>', page_of(client, stranger), re.S).group(1)
+    assert "none from this address" in alone
