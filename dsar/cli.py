@@ -35,7 +35,8 @@ audit_cli = _app_group("audit", "Check the audit trail.")
 @click.argument("slug")
 @click.option("--name", required=True, help="The controller's name, shown on the portal.")
 @click.option("--regime", required=True, help="gdpr, uk_gdpr, ccpa, lgpd or policy.")
-@click.option("--country", required=True, help="ISO 3166 code for public holidays, e.g. FR, or a region: GB-ENG, GB-SCT, GB-WLS, GB-NIR.")
+@click.option("--country", required=True,
+              help="ISO 3166 code for public holidays, e.g. FR; in the UK a nation: GB-ENG, GB-SCT, GB-WLS, GB-NIR.")
 @click.option("--policy-days", type=click.IntRange(1, 365), help="The tenant's own promise: answer within N days.")
 @click.option("--grace-days", type=click.IntRange(0, 90), default=30, show_default=True,
               help="Cancellable wait before an erasure executes.")

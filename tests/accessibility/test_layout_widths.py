@@ -10,6 +10,7 @@ from tests.dashboard.test_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
+
 def sideways(page) -> int:
     """How many pixels the page is wider than the window (0: no sideways scrolling)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -32,5 +33,6 @@ def test_no_dashboard_page_scrolls_sideways(page, busy_tenant, width):
 def test_the_check_catches_a_page_that_scrolls_sideways(page):
     """Control: a page wider than the window is measured as such."""
     page.set_viewport_size({"width": 390, "height": 900})
-    page.set_content("<!doctype html><html><body><table><tr><td style='min-width:900px'>x</td></tr></table></body></html>")
+    page.set_content("<!doctype html><html><body><table><tr><td style='min-width:900px'>x</td></tr></table>"
+                     "</body></html>")
     assert sideways(page) > 0
