@@ -34,7 +34,8 @@ audit_cli = _app_group("audit", "Check the audit trail.")
 @click.argument("slug")
 @click.option("--name", required=True, help="The controller's name, shown on the portal.")
 @click.option("--regime", required=True, help="gdpr, uk_gdpr, ccpa, lgpd or policy.")
-@click.option("--country", required=True, help="ISO 3166 country code for public holidays, e.g. GB.")
+@click.option("--country", required=True,
+              help="ISO 3166 code for public holidays, e.g. FR; in the UK a nation: GB-ENG, GB-SCT, GB-WLS, GB-NIR.")
 @click.option("--policy-days", type=click.IntRange(1, 365), help="The tenant's own promise: answer within N days.")
 @click.option("--grace-days", type=click.IntRange(0, 90), default=30, show_default=True,
               help="Cancellable wait before an erasure executes.")
@@ -43,12 +44,15 @@ audit_cli = _app_group("audit", "Check the audit trail.")
 @with_appcontext
 def tenants_create(slug, name, regime, country, policy_days, grace_days, datamap_path, dpo_email):
     """Create tenant SLUG."""
-    from dsar.services.tenants import TenantSpec, create_tenant  # start-up: imported when used
+    from dsar.domain.tenant_settings import check_country_region  # start-up: imported when used
+    from dsar.services.tenants import TenantSpec, create_tenant, validate
 
     if datamap_path and os.path.exists(datamap_path):  # a path from here; else one in DSAR_DATAMAP_DIR
         datamap_path = os.path.abspath(datamap_path)
-    tenant = create_tenant(TenantSpec(slug, name, regime, country, policy_days, grace_days,
-                                      datamap_path, dpo_email))
+    spec = TenantSpec(slug, name, regime, country, policy_days, grace_days, datamap_path, dpo_email)
+    validate(spec)
+    check_country_region(country)  # GB: which nation's bank holidays (asked of a new tenant)
+    tenant = create_tenant(spec)
     click.echo(f"Created tenant {tenant.slug} ({tenant.name}, {tenant.regime}, {tenant.country}).")
     for warning in _tenant_warnings(tenant):
         click.echo(f"Warning: {warning}", err=True)

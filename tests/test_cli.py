@@ -55,7 +55,7 @@ def test_tenants_create_bad_arguments(cli, args, message):
 
 def test_duplicate_tenant_is_refused(cli):
     make_tenant("acme")
-    result = cli.invoke(args=[*CREATE, "acme", "--name", "Again", "--regime", "gdpr", "--country", "GB"])
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Again", "--regime", "gdpr", "--country", "GB-ENG"])
     assert result.exit_code == 1
     assert "already exists" in result.output
 
@@ -167,7 +167,7 @@ def test_console_script_prints_one_line_errors(app_environ):
 def test_tenants_create_validates_the_data_map(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "acme.yml").write_text(sample_datamap_yaml(f"sqlite:///{tmp_path}/app.db", tenant="acme"))
-    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB",
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB-ENG",
                               "--datamap", "acme.yml"])
     assert result.exit_code == 0, result.output
     tenant = db.session.execute(select(Tenant)).scalar_one()
@@ -185,7 +185,7 @@ def test_tenants_create_refuses_a_bad_data_map(cli, tmp_path, monkeypatch, text,
         text = sample_datamap_yaml(f"sqlite:///{tmp_path}/app.db", tenant="other")
     if text is not None:
         (tmp_path / "acme.yml").write_text(text)
-    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB",
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB-ENG",
                               "--datamap", "acme.yml"])
     assert result.exit_code == 1 and message in result.output, result.output
     assert db.session.execute(select(Tenant)).first() is None
@@ -195,7 +195,7 @@ def test_tenants_create_refuses_a_bad_data_map(cli, tmp_path, monkeypatch, text,
 def mapped_tenant(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "acme.yml").write_text(sample_datamap_yaml(f"sqlite:///{tmp_path}/app.db", tenant="acme"))
-    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB",
+    result = cli.invoke(args=[*CREATE, "acme", "--name", "Acme", "--regime", "gdpr", "--country", "GB-ENG",
                               "--datamap", "acme.yml"])
     assert result.exit_code == 0, result.output
     return db.session.execute(select(Tenant)).scalar_one()

@@ -6,8 +6,6 @@ another tenant answers 404 exactly like one that does not exist. Views parse, ca
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import g, url_for
 from flask_smorest import Blueprint
 
@@ -15,8 +13,7 @@ from dsar.api.auth import api_actor, token_required
 from dsar.api.schemas import ActionIn, ManualEntryIn, QueueArgs, QueuePageOut, RequestDetailOut, RequestOut
 from dsar.errors import NotFound
 from dsar.models import RightsRequest, utcnow
-from dsar.services import identifiers, lifecycle
-from dsar.services.fulfilment import fulfil
+from dsar.services import identifiers, lifecycle, staff_actions
 from dsar.services.intake import check_identities
 from dsar.services.queue import queue
 
@@ -71,26 +68,14 @@ def get_request(reference: str):
     return _own_request(reference)
 
 
-#: action -> what it does, given the request, the actor and the body.
-ACTIONS: dict[str, Callable[[RightsRequest, str, dict], object]] = {
-    "verify": lambda r, actor, body: lifecycle.verify(r, actor, reason=body.get("reason")),
-    "approve": lambda r, actor, body: lifecycle.approve(r, actor),
-    "deny": lambda r, actor, body: lifecycle.deny(r, actor, body.get("reason")),
-    "pause": lambda r, actor, body: lifecycle.pause(r, actor, body.get("reason")),
-    "resume": lambda r, actor, body: lifecycle.resume(r, actor, reason=body.get("reason")),
-    "extend": lambda r, actor, body: lifecycle.extend(r, actor, body.get("reason")),
-    "fulfil": lambda r, actor, body: fulfil(r, actor),
-    "cancel": lambda r, actor, body: lifecycle.cancel(r, actor, body.get("reason")),
-    "confirm_identifier": lambda r, actor, body: identifiers.confirm(r, body.get("kind") or "", actor,
-                                                                     body.get("reason") or ""),
-}
-
-
 @blp.post("/requests/<reference>/<action>")
 @token_required
-@blp.doc(security=SECURITY, description="action: " + ", ".join(ACTIONS) + ". Body "
+@blp.doc(security=SECURITY, description="action: " + ", ".join(staff_actions.NAMES) + ". Body "
          '`{"reason": ...}` for verify, deny, pause, extend and cancel; '
-         '`{"kind": ..., "reason": ...}` for confirm_identifier (a hint becomes proven, audited).')
+         '`{"outcome": "complied" | "complied_in_part", "reason": ...}` for complete (a scheduled erasure '
+         'that has not run closes only in part, with a reason); '
+         '`{"kind": ..., "reason": ...}` for confirm_identifier (a hint becomes proven, audited). '
+         "The states each action starts from are the domain's state table, shared with the dashboard.")
 @blp.arguments(ActionIn)
 @blp.response(200, RequestOut)
 @blp.alt_response(401, description=UNAUTHORIZED)
@@ -99,11 +84,8 @@ ACTIONS: dict[str, Callable[[RightsRequest, str, dict], object]] = {
 @blp.alt_response(422, description="a reason is needed (`details.field` is `reason`)")
 def request_action(body, reference: str, action: str):
     """Move the request on: 422 names a missing field, 409 says why the action is not allowed now."""
-    if action not in ACTIONS:
-        raise NotFound(f"no action {action!r}; choose one of {', '.join(ACTIONS)}", details={"field": "action"})
-    request = _own_request(reference)
-    ACTIONS[action](request, api_actor(), body)
-    return request
+    staff_actions.check_known(action)  # before the lookup: the same 404 for any reference
+    return staff_actions.perform(_own_request(reference), action, api_actor(), body)
 
 
 def _own_request(reference: str) -> RightsRequest:

@@ -89,6 +89,9 @@ class ActionIn(Schema):
     reason = fields.String(allow_none=True, validate=_REASON)
     kind = fields.String(validate=validate.Length(min=1, max=40),
                          metadata={"description": "confirm_identifier: which identifier (phone, customer_id …)"})
+    outcome = fields.String(validate=validate.OneOf(lifecycle.FULFILLED_OUTCOMES),
+                            metadata={"description": "complete: complied (default) or complied_in_part; a scheduled "
+                                                     "erasure that has not run closes only in part, with a reason"})
 
 
 # --- output ----------------------------------------------------------------------------------

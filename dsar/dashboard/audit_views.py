@@ -5,7 +5,7 @@ from flask import g, render_template, request
 
 from dsar.dashboard import audit_trail, bp
 from dsar.dashboard.access import request_by_reference
-from dsar.dashboard.staff_admin import actor_names
+from dsar.dashboard.staff_admin import actor_names, list_staff
 from dsar.services.audit import verify_tenant_chain
 
 
@@ -19,4 +19,5 @@ def audit():
                                  page=int(page) if page.isdigit() else 1)
     check = verify_tenant_chain(g.tenant.id) if request.args.get("verify") == "1" else None
     return render_template("dashboard/audit.html", listing=listing, reference=found.reference if found else "",
-                           check=check, actors=actor_names(g.tenant.id))
+                           check=check, actors=actor_names(g.tenant.id),
+                           names={member.user.id: member.user.name for member in list_staff(g.tenant.id)})

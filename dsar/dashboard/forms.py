@@ -53,7 +53,8 @@ class TokenForm(FlaskForm):
 class SettingsForm(FlaskForm):
     name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)])
     regime = SelectField("Legal regime", choices=_choices(REGIME_CODES, REGIME_NAMES))
-    country = StringField("Country (ISO code, for public holidays)", validators=[DataRequired(), Length(max=10)])
+    country = StringField("Country or region (ISO code, for public holidays)",
+                          validators=[DataRequired(), Length(max=10)])
     policy_days = IntegerField("Our own promise: answer within N days (empty: none)",
                                validators=[Optional(), NumberRange(1, 365)])
     grace_days = IntegerField("Erasure grace period (days)", validators=[NumberRange(0, 90)])

@@ -10,7 +10,8 @@ from dsar.dashboard.staff_admin import list_staff
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.errors import ValidationError
-from dsar.models import utcnow
+from dsar.keyring import keyring
+from dsar.models import RightsRequest, utcnow
 from dsar.services.notifications import public_url
 from dsar.services.queue import STATUS_FILTERS, Page, queue as queue_of
 
@@ -33,10 +34,18 @@ def queue():
     staff = list_staff(g.tenant.id)
     return render_template(
         "dashboard/queue.html", page=page, args=args, filtered=any(args.values()), error=error,
+        requesters={r.id: requester(r) for r in page.items},
         badge=lambda r: badge(r, today), statuses=STATUS_FILTERS, types=REQUEST_TYPES,
         regimes=REGIME_CODES, staff=staff, names={s.user.id: s.user.name for s in staff},
         portal_url=public_url("portal.portal", slug=g.tenant.slug),
         page_url=lambda n: url_for("dashboard.queue", **{k: v for k, v in args.items() if v}, page=n))
+
+
+def requester(request: RightsRequest) -> str:
+    """Who asked, for staff eyes: the name given, else the e-mail address, else a dash
+    (identifiers erased after the record-keeping period)."""
+    ring = keyring()
+    return ring.decrypt_text(request.subject_name_enc) or ring.decrypt_text(request.subject_email_enc) or "—"
 
 
 def _int(value: str | None, field: str) -> int | None:

@@ -49,6 +49,8 @@ class RequestPage:
     identity_labels: dict[str, str] = field(default_factory=dict)
     outcome: list[dict] = field(default_factory=list)
     failure: dict | None = None
+    #: The same subject's other requests (same e-mail address, found by its keyed hash), newest first.
+    others: list[RightsRequest] = field(default_factory=list)
 
     @property
     def hints(self) -> list[identifiers.Identifier]:
@@ -79,13 +81,23 @@ def build(request: RightsRequest, *, today: date | None = None) -> RequestPage:
         messages=[Message(m, ring.decrypt_text(m.to_enc)) for m in messages],
         tasks=[TaskView(t, ring.decrypt_text(t.details_enc)) for t in tasks], exports=list(exports),
         outcome=[{**t, "words": outcome_words(t)} for t in evidence.outcome_tables(request)],
-        failure=evidence.last_failure(request))
+        failure=evidence.last_failure(request), others=other_requests(request))
     if request.identifiers_erased_at is None:
         page.identifiers = identifiers.listed(request)
         page.identity_labels = {"phone": "Phone", "customer_id": "Customer number",
                                 **custom_identity_kinds(tenant_of(request))}
     _add_preview(page)
     return page
+
+
+def other_requests(request: RightsRequest, limit: int = 20) -> list[RightsRequest]:
+    """The subject's other requests to this tenant: those from the same e-mail address."""
+    if request.subject_email_hash is None:
+        return []
+    return list(db.session.execute(
+        for_tenant(RightsRequest, request.tenant_id)
+        .where(RightsRequest.subject_email_hash == request.subject_email_hash, RightsRequest.id != request.id)
+        .order_by(RightsRequest.received_at.desc(), RightsRequest.id.desc()).limit(limit)).scalars())
 
 
 def outcome_words(table: dict) -> str:

@@ -5,18 +5,12 @@ from datetime import datetime, time, timezone
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
-from dsar.dashboard import bp, request_page
+from dsar.dashboard import bp, request_actions, request_page
 from dsar.dashboard.access import actor, can, request_by_reference, requires, tenant_row
 from dsar.dashboard.forms import ManualRequestForm
-from dsar.dashboard.request_actions import (
-    ACTIONS,
-    COMPLETE_OUTCOMES,
-    DENIAL_TEMPLATES,
-    FULFIL_HINTS,
-    available,
-)
+from dsar.dashboard.request_actions import ASSIGNABLE_ROLES, COMPLETE_OUTCOMES, DENIAL_TEMPLATES
 from dsar.dashboard.staff_admin import actor_names, list_staff
-from dsar.errors import Conflict, DsarError
+from dsar.errors import DsarError
 from dsar.form_errors import show_on_form
 from dsar.models import Export, Task, utcnow
 from dsar.services import audit, exports, fulfilment, identifiers, lifecycle
@@ -27,27 +21,27 @@ from dsar.web.unit_of_work import discard
 @bp.get("/requests/<reference>")
 def request_detail(reference: str):
     found = request_by_reference(reference)
+    page = request_page.build(found)
+    open_task = any(t.row.kind == "rectify" and t.row.done_at is None for t in page.tasks)
     return render_template(
-        "dashboard/request.html", page=request_page.build(found), actions=available(found),
-        ACTIONS=ACTIONS, denial_templates=DENIAL_TEMPLATES, outcomes=COMPLETE_OUTCOMES,
-        fulfil_hint=FULFIL_HINTS[found.type], staff=list_staff(g.tenant.id), actors=actor_names(g.tenant.id))
+        "dashboard/request.html", page=page, groups=request_actions.groups(found, open_task=open_task),
+        words=lambda name: request_actions.words(found, name), denial_templates=DENIAL_TEMPLATES,
+        outcomes=COMPLETE_OUTCOMES, actors=actor_names(g.tenant.id),
+        assignees=[m for m in list_staff(g.tenant.id) if m.role in ASSIGNABLE_ROLES])
 
 
 @bp.post("/requests/<reference>/actions/<name>")
 @requires("work")
 def request_action(reference: str, name: str):
+    """Take one action from the page; what it did, or why not, comes back as a message."""
     found = request_by_reference(reference)
-    action = ACTIONS.get(name)
-    if action is None:
+    needed = request_actions.permission(name)
+    if needed is None:
         abort(404)
-    if not can(action.permission):
+    if not can(needed):
         abort(403)
     try:
-        if action.states is not None and found.status not in action.states:
-            raise Conflict(f"cannot {action.label.lower()} a request that is {found.status.replace('_', ' ')}",
-                           details={"field": "action"})
-        action.run(found, request.form, actor())
-        flash(action.done)
+        flash(request_actions.run(found, name, request.form, actor()))
     except DsarError as exc:
         discard()
         _flash_error(exc)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from dsar.domain.request_states import REQUEST_TYPES
+from dsar.domain.tenant_settings import check_country_region
+from dsar.errors import ValidationError
 from dsar.models import Tenant
 from dsar.services import audit
 from dsar.services.tenants import TenantSpec, validate
@@ -26,12 +28,37 @@ def current_values(tenant: Tenant) -> dict[str, Any]:
     return values
 
 
+def _spec(tenant: Tenant, values: dict[str, Any]) -> TenantSpec:
+    """The submitted values as a tenant spec; a number the form could not read keeps the
+    tenant's own (the form already says what is wrong with it)."""
+    grace = values.get("grace_days")
+    return TenantSpec(
+        slug=tenant.slug, name=values.get("name") or "", regime=values.get("regime") or "",
+        country=values.get("country") or "", policy_days=values.get("policy_days"),
+        grace_days=tenant.grace_days if grace is None else grace,
+        datamap_path=tenant.datamap_path, dpo_email=values.get("dpo_email") or None)
+
+
+def problems(tenant: Tenant, values: dict[str, Any]) -> dict[str, str]:
+    """Every rule the submitted values break, field -> message, all at once (not one by one)."""
+    found: dict[str, str] = {}
+    try:
+        validate(_spec(tenant, values))
+    except ValidationError as exc:
+        found.update(exc.details.get("fields") or {exc.details.get("field", ""): exc.message})
+    if "country" not in found:
+        try:
+            check_country_region(values.get("country") or "")
+        except ValidationError as exc:
+            found["country"] = exc.message
+    return found
+
+
 def update(tenant: Tenant, values: dict[str, Any], actor: str) -> list[str]:
-    """Apply the submitted values; return the names of what changed (also audited)."""
-    spec = validate(TenantSpec(
-        slug=tenant.slug, name=values["name"], regime=values["regime"], country=values["country"],
-        policy_days=values.get("policy_days"), grace_days=values["grace_days"],
-        datamap_path=tenant.datamap_path, dpo_email=values.get("dpo_email") or None))
+    """Apply the submitted values (checked by :func:`problems`: ValidationError naming the
+    first field otherwise); return the names of what changed (also audited)."""
+    check_country_region(values["country"])
+    spec = validate(_spec(tenant, values))
     before = current_values(tenant)
     for name in COLUMNS:
         setattr(tenant, name, getattr(spec, name))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dsar.errors import Conflict
+from dsar.errors import Conflict, ValidationError
 
 REQUEST_TYPES = ("access", "portability", "erasure", "rectification", "restriction", "objection",
                  "withdraw_consent", "opt_out")
@@ -44,11 +44,64 @@ TRANSITIONS: dict[str, Transition] = {
     "resume": Transition(("paused",), "in_progress"),
     "schedule_erasure": Transition(("verified", "in_progress"), "scheduled"),
     "complete": Transition(("verified", "in_progress", "scheduled"), "completed"),
-    "deny": Transition(("unverified", "verified", "in_progress", "paused"), "denied", needs_reason=True),
+    "deny": Transition(("unverified", "verified", "in_progress", "paused", "scheduled"), "denied",
+                       needs_reason=True),
     "withdraw": Transition(OPEN_STATES, "withdrawn"),
     "cancel": Transition(OPEN_STATES, "withdrawn", needs_reason=True),
     "expire": Transition(("unverified",), "expired"),
 }
+
+
+#: The actions staff take on a request (dashboard and API alike) and the states each can
+#: start from. Transitions take their sources from TRANSITIONS; the rest keep the state:
+#: ``fulfil`` (approves a verified request first), ``extend`` (the clock still runs and
+#: nothing is fixed yet: a scheduled erasure already runs before the deadline) and
+#: ``confirm_identifier`` (any open request).
+STAFF_ACTIONS: dict[str, tuple[str, ...]] = {
+    **{name: TRANSITIONS[name].sources for name in ("verify", "approve", "pause", "resume", "complete",
+                                                      "deny", "cancel")},
+    "fulfil": ("verified", "in_progress"),
+    "extend": ("unverified", "verified", "in_progress", "paused"),
+    "confirm_identifier": OPEN_STATES,
+}
+
+
+def check_action(action: str, current: str) -> None:
+    """Conflict with a readable reason unless staff may take ``action`` from ``current``."""
+    sources = STAFF_ACTIONS[action]
+    if current not in sources:
+        raise Conflict(f"cannot {action.replace('_', ' ')} a request that is {current.replace('_', ' ')} "
+                       f"(only when {', '.join(sources)})", details={"status": current, "action": action})
+
+
+def staff_actions(current: str) -> list[str]:
+    """The staff actions possible from ``current``, in the table's order."""
+    return [name for name, sources in STAFF_ACTIONS.items() if current in sources]
+
+
+def check_completion(current: str, outcome: str, *, erasure_ran: bool, reason: str | None) -> None:
+    """A scheduled erasure ends only by running (SPEC §6 "the outcome is evidence"). Closed
+    without running, it needs a recorded reason why it cannot run, and its outcome is then
+    ``complied_in_part`` (or ``denied``, through ``deny``), never "complied in whole"."""
+    if current != "scheduled" or erasure_ran:
+        return
+    if outcome != "complied_in_part":
+        raise Conflict("a scheduled erasure that has not run cannot be complied with in whole: let it run, "
+                       "or close it in part (complied_in_part) or deny it, with the reason",
+                       details={"field": "outcome", "status": current, "action": "complete"})
+    if not (reason or "").strip():
+        raise ValidationError("say why the scheduled erasure cannot run: the reason is recorded",
+                              details={"field": "reason"})
+
+
+#: States in words, as staff and subjects read them.
+STATE_WORDS = {"unverified": "not verified yet", "verified": "verified", "in_progress": "in progress",
+               "paused": "paused", "scheduled": "erasure scheduled", "completed": "completed",
+               "denied": "denied", "withdrawn": "withdrawn", "expired": "expired"}
+
+
+def state_words(state: str) -> str:
+    return STATE_WORDS.get(state, state.replace("_", " "))
 
 
 def next_state(action: str, current: str) -> str:

@@ -47,11 +47,14 @@ def _text(results, year) -> str:
         if not result.by_type:
             lines += ["  no requests received this year", ""]
             continue
-        header = f"  {'type':18}{'received':>9}{'whole':>7}{'part':>6}{'denied':>8}{'open':>6}{'median d':>10}{'mean d':>8}"
+        # Every ending has a column, so whole + part + denied + withdrawn + expired + open = received.
+        header = (f"  {'type':18}{'received':>9}{'whole':>7}{'part':>6}{'denied':>8}{'withdrawn':>11}"
+                  f"{'expired':>9}{'open':>6}{'median d':>10}{'mean d':>8}")
         lines.append(header)
         for row in _rows(result):
             lines.append(f"  {row.type:18}{row.received:>9}{row.complied:>7}{row.complied_in_part:>6}"
-                         f"{row.denied:>8}{row.open:>6}{_days(row.median_days):>10}{_days(row.mean_days):>8}")
+                         f"{row.denied:>8}{row.withdrawn:>11}{row.expired:>9}{row.open:>6}"
+                         f"{_days(row.median_days):>10}{_days(row.mean_days):>8}")
         lines.append("")
     return "\n".join(lines).rstrip("\n")
 

@@ -19,7 +19,15 @@ from sqlalchemy import select
 
 from dsar.domain import deadlines as dl
 from dsar.domain.regimes import POLICY, REGIME_CODES
-from dsar.domain.request_states import CHANNELS, OPEN_STATES, REQUEST_TYPES, TRANSITIONS, next_state
+from dsar.domain.request_states import (
+    CHANNELS,
+    OPEN_STATES,
+    REQUEST_TYPES,
+    TRANSITIONS,
+    check_action,
+    check_completion,
+    next_state,
+)
 from dsar.errors import Conflict, ValidationError
 from dsar.extensions import db
 from dsar.keyring import keyring
@@ -281,9 +289,7 @@ def extend(request: RightsRequest, actor: str, reason: str, *, now: datetime | N
     """The one extension the regime allows (gdpr/uk_gdpr: to three months after receipt;
     ccpa: +45 days), granted only before the original deadline has passed — a pause in
     progress counts — and told to the subject with the reasons."""
-    if request.status not in OPEN_STATES:
-        raise Conflict(f"cannot extend a request that is {request.status}",
-                       details={"status": request.status, "action": "extend"})
+    check_action("extend", request.status)
     tenant = tenant_of(request)
     today = (now or utcnow()).date()
     dl.check_can_extend(regime_for(tenant, request.regime), received_day(request), today,
@@ -312,9 +318,13 @@ def schedule_erasure(request: RightsRequest, actor: str, *, now: datetime | None
 
 
 def complete(request: RightsRequest, actor: str, *, outcome: str = "complied",
-             result: dict | None = None) -> RightsRequest:
+             result: dict | None = None, reason: str | None = None) -> RightsRequest:
+    """Close a fulfilled request. A scheduled erasure closes so only with the record of its
+    run (``result["erasure"]``), or in part with a recorded ``reason`` (SPEC §6)."""
     _check_choice("outcome", outcome, FULFILLED_OUTCOMES)
-    act(request, "complete", actor, payload={"outcome": outcome})
+    erasure_ran = bool(((result or {}).get("erasure") or {}).get("executed_at"))
+    check_completion(request.status, outcome, erasure_ran=erasure_ran, reason=reason)
+    act(request, "complete", actor, reason=reason, payload={"outcome": outcome})
     _close(request, outcome)
     if result is not None:
         request.result = result

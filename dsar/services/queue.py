@@ -6,6 +6,7 @@ Search never scans subject data: an e-mail is found through its keyed hash.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,8 @@ STATUS_FILTERS: tuple[str, ...] = (*STATES, *STATUS_GROUPS)
 #: Open states whose clock runs: a paused request waits for the subject and is never overdue.
 RUNNING_STATES = tuple(s for s in OPEN_STATES if s != "paused")
 MAX_PER_PAGE = 100
+#: A search of at least four reference characters finds the references that contain it.
+_REFERENCE_PART = re.compile(r"[0-9A-Z-]{4,}")
 DEFAULT_PER_PAGE = 25
 
 
@@ -50,8 +53,9 @@ def queue(tenant_id: int, *, status: str | None = None, type: str | None = None,
 
     ``status`` is a state or ``open``/``closed``; ``overdue=True`` keeps open requests whose
     clock runs and whose target date is before ``today`` (``False`` the others); ``search``
-    is an exact reference or an exact e-mail address. Raises ValidationError naming the
-    field for a value outside its choices or a page out of range.
+    is a reference or a part of one (four characters or more), or an exact e-mail address.
+    Raises ValidationError naming the field for a value outside its choices or a page out
+    of range.
     """
     _check("status", status, STATUS_FILTERS)
     _check("type", type, REQUEST_TYPES)
@@ -88,7 +92,10 @@ def is_overdue(request: RightsRequest, today: date) -> bool:
 
 
 def _matches(tenant_id: int, search: str):
-    by_reference = RightsRequest.reference == normalise_reference(search)
+    term = normalise_reference(search)
+    by_reference = RightsRequest.reference == term
+    if _REFERENCE_PART.fullmatch(term):  # a part of a reference, as read over the phone: "7K3F"
+        by_reference = RightsRequest.reference.contains(term, autoescape=True)
     if "@" not in search:
         return by_reference
     return or_(by_reference,

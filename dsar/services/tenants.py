@@ -30,27 +30,35 @@ class TenantSpec:
 
 
 def validate(spec: TenantSpec) -> TenantSpec:
-    """Check every field; the error names the field so the CLI and forms can point at it."""
+    """Check every field; the error names the field so the CLI and forms can point at it.
+
+    Every problem is found at once: ``details["fields"]`` maps each field to its message
+    (a form shows them all together), the message joins them (the CLI's one line)."""
+    problems = dict(_problems(spec))
+    if problems:
+        raise ValidationError("; ".join(problems.values()),
+                              details={"field": next(iter(problems)), "fields": problems})
+    return TenantSpec(**{**spec.__dict__, "slug": spec.slug, "country": normalise_country(spec.country)})
+
+
+def _problems(spec: TenantSpec):
+    """(field, message) for each field that is wrong, in the order of the spec."""
     if not SLUG.match(spec.slug):
-        raise ValidationError(f"slug {spec.slug!r} must be lowercase letters, digits and dashes (max 63)",
-                              details={"field": "slug"})
+        yield "slug", f"slug {spec.slug!r} must be lowercase letters, digits and dashes (max 63)"
     if not spec.name.strip() or len(spec.name) > 200:
-        raise ValidationError("name must be 1 to 200 characters", details={"field": "name"})
+        yield "name", "name must be 1 to 200 characters"
     if spec.regime not in REGIME_CODES:
-        raise ValidationError(f"regime {spec.regime!r} is unknown; choose one of {', '.join(REGIME_CODES)}",
-                              details={"field": "regime"})
+        yield "regime", f"regime {spec.regime!r} is unknown; choose one of {', '.join(REGIME_CODES)}"
     try:
-        country = normalise_country(spec.country)
+        normalise_country(spec.country)
     except ValidationError:
-        raise ValidationError(f"country {spec.country!r} is not a known ISO 3166 code (e.g. GB, FR, DE, US)",
-                              details={"field": "country"}) from None
+        yield "country", f"country {spec.country!r} is not a known ISO 3166 code (e.g. GB, FR, DE, US)"
     if spec.regime == "policy" and not spec.policy_days:
-        raise ValidationError("regime 'policy' needs --policy-days", details={"field": "policy_days"})
-    if spec.policy_days is not None and not 1 <= spec.policy_days <= 365:
-        raise ValidationError("policy days must be between 1 and 365", details={"field": "policy_days"})
+        yield "policy_days", "regime 'policy' needs --policy-days"
+    elif spec.policy_days is not None and not 1 <= spec.policy_days <= 365:
+        yield "policy_days", "policy days must be between 1 and 365"
     if not 0 <= spec.grace_days <= 90:
-        raise ValidationError("grace days must be between 0 and 90", details={"field": "grace_days"})
-    return TenantSpec(**{**spec.__dict__, "slug": spec.slug, "country": country})
+        yield "grace_days", "grace days must be between 0 and 90"
 
 
 def create_tenant(spec: TenantSpec, *, actor: str = "cli") -> Tenant:

@@ -1,8 +1,10 @@
-"""axe-core in the real browser: the pages a data subject or a newcomer reaches have no
-serious or critical accessibility violation (WCAG 2.1 A/AA rules)."""
+"""axe-core in the real browser: the pages a data subject, a newcomer or the DPO reaches
+have no serious or critical accessibility violation (WCAG 2.1 A/AA rules)."""
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.accessibility.conftest import DASHBOARD_PAGES, dashboard_paths
+from tests.dashboard.test_browser import sign_in
 from tests.factories import make_tenant
 
 pytestmark = pytest.mark.browser
@@ -45,6 +47,26 @@ def test_request_sent_page(page, app):
 def test_login_page(page, app):
     page.goto("/login")
     assert blocking_violations(page) == []
+
+
+def test_dashboard_pages(page, busy_tenant):
+    """The queue, a scheduled erasure's and an open request's pages, the audit trail, jobs,
+    settings (also with its errors shown), the outbox and one message, and the rest."""
+    admin, secret, references, message = busy_tenant
+    sign_in(page, admin, secret)
+    found = {}
+    for path in dashboard_paths(DASHBOARD_PAGES, references, message):
+        page.goto(path)
+        assert page.locator("main h1").count() == 1, path  # the page really rendered
+        if violations := blocking_violations(page):
+            found[path] = violations
+    page.goto("/dashboard/settings")
+    page.get_by_label("Country or region").fill("GB")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_selector("#error-summary")
+    if violations := blocking_violations(page):
+        found["/dashboard/settings (errors)"] = violations
+    assert found == {}
 
 
 def test_the_check_catches_a_known_violation(page):

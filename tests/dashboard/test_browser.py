@@ -38,7 +38,7 @@ def test_a_dpo_works_a_rectification_and_an_access_request_to_completion(page, a
     secret = enrol_totp(dpo)
     rectification = make_request(acme, "rectification", email="new.person@example.com")
     access = make_request(acme, "access", email=sample.subjects[0].email)
-    page.on("dialog", lambda dialog: dialog.accept())  # "Run fulfilment now?" and the like
+    page.on("dialog", lambda dialog: dialog.accept())  # "Export the subject's data now …?" and the like
     sign_in(page, dpo, secret)
 
     # The rectification: verify, fulfil (a task), tick the task off -> completed.
@@ -47,8 +47,8 @@ def test_a_dpo_works_a_rectification_and_an_access_request_to_completion(page, a
     page.get_by_role("button", name="Verify identity").click()
     page.wait_for_selector("text=Identity verified.")
     assert page.locator("#status").inner_text() == "verified"
-    page.get_by_role("button", name="Fulfil").click()
-    page.wait_for_selector("text=Fulfilment done.")
+    page.get_by_role("button", name="Create the correction task").click()
+    page.wait_for_selector("text=Task created: make the correction")
     page.get_by_label("What was done").fill("Surname corrected in the CRM")
     page.get_by_role("button", name="Mark done").click()
     page.wait_for_selector("text=Task done.")
@@ -64,8 +64,8 @@ def test_a_dpo_works_a_rectification_and_an_access_request_to_completion(page, a
     assert page.get_by_role("cell", name="messages").first.is_visible()  # the discovery preview
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("text=Approved")
-    page.get_by_role("button", name="Fulfil").click()
-    page.wait_for_selector("text=Fulfilment done.")
+    page.get_by_role("button", name="Export the data and send the link").click()
+    page.wait_for_selector("text=Export made and the download link sent")
     assert page.locator("#status").inner_text() == "completed"
     with page.expect_download() as caught:
         page.locator("a[href*='/exports/']").first.click()
@@ -97,5 +97,56 @@ def test_deny_templates_fill_the_reason_and_filters_work(page, app):
     # The template fills the reason from a script: wait for it (bounded), never read at once.
     expect(page.get_by_label("Reason given to the subject")).to_have_value(re.compile("could not verify"))
     page.get_by_role("button", name="Deny").click()
-    page.wait_for_selector("text=Denied; the reason is recorded.")
+    page.wait_for_selector("text=Denied; the reason is recorded and the subject was told.")
     assert status_of(request.reference) == "denied"
+
+
+@pytest.mark.browser
+def test_a_dpo_finds_schedules_and_honestly_closes_an_erasure_then_reads_jobs_and_settings(page, acme, sample):
+    """Search by part of a reference, an erasure that says it only schedules, the questions
+    asked before each step, closing it without running only with a reason; the routine job
+    runs behind a checkbox; every settings error at once."""
+    dpo = make_user(acme, "dpo")
+    secret = enrol_totp(dpo)
+    erasure = make_request(acme, "erasure", email=sample.subjects[0].email, name="Erin Eraser")
+    make_request(acme, "access")
+    questions = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    sign_in(page, dpo, secret)
+
+    assert page.get_by_role("cell", name="Erin Eraser").is_visible()  # the requester column
+    page.get_by_label("Reference (or part of one)").fill(erasure.reference.split("-")[2].lower())
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("table.queue tbody tr").count() == 1
+    page.get_by_role("link", name=erasure.reference).click()
+
+    page.get_by_label("How identity was checked").fill("Signed letter on file")
+    page.get_by_role("button", name="Verify identity").click()
+    page.wait_for_selector("text=Identity verified.")
+    page.get_by_role("button", name="Schedule the erasure").click()
+    page.wait_for_selector("text=Nothing is erased yet")
+    assert questions[-1] == "Schedule the erasure? It runs by itself when the grace period ends."
+    assert page.locator("#status").inner_text() == "erasure scheduled"
+    assert page.get_by_role("button", name="Mark completed").count() == 0
+
+    page.get_by_label("Why the erasure cannot run (recorded)").fill("Backups cannot be erased before they expire")
+    page.get_by_role("button", name="Close without running the erasure").click()
+    page.wait_for_selector("text=Closed without the erasure")
+    assert "complied in part" in questions[-1]
+    assert page.locator("#status").inner_text() == "completed"
+    assert status_of(erasure.reference) == "completed"
+    assert page.get_by_text("Backups cannot be erased before they expire").is_visible()  # in the timeline
+
+    page.get_by_role("link", name="Jobs").click()
+    expect(page.get_by_label("Show routine runs", exact=False)).not_to_be_checked()
+    page.get_by_label("Job", exact=True).select_option("retention")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/dashboard/jobs?job=retention*")
+
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Country or region").fill("GB")
+    page.get_by_label("Erasure grace period (days)").fill("400")
+    page.get_by_role("button", name="Save settings").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("2 things to fix")
+    expect(summary).to_contain_text("GB-ENG, GB-SCT, GB-WLS or GB-NIR")

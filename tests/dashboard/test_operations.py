@@ -54,6 +54,19 @@ def test_the_outbox_shows_decrypted_recipients_status_and_errors(client, tenant,
     assert "Your code is 123456" in client.get(f"/dashboard/outbox/{message_id}").get_data(as_text=True)
 
 
+def test_links_in_an_outbox_message_are_clickable_and_escaped(client, tenant, admin):
+    ring = keyring()
+    message = OutboxMessage(tenant_id=tenant.id, template="reminder", to_enc=ring.encrypt_text("dpo@example.org"),
+                            subject="Reminder", status="kept", body_text_enc=ring.encrypt_text(
+                                "See http://127.0.0.1:5000/dashboard/requests/DSR-1234-ABCD. <b>Thanks</b>"))
+    db.session.add(message)
+    db.session.commit()
+    page = client.get(f"/dashboard/outbox/{message.id}").get_data(as_text=True)
+    url = "http://127.0.0.1:5000/dashboard/requests/DSR-1234-ABCD"
+    assert f'<a href="{url}">{url}</a>.' in page  # the sentence's full stop stays outside
+    assert "&lt;b&gt;Thanks&lt;/b&gt;" in page and "<b>Thanks</b>" not in page
+
+
 # --- jobs -----------------------------------------------------------------------------------
 
 
@@ -69,8 +82,8 @@ def test_jobs_run_now_and_dry_run_for_this_tenant_only(client, tenant, admin):
     for name in ("retention", "anonymize-ips", "sla-reminders", "expire-unverified", "execute-erasures",
                  "expire-exports", "own-retention"):
         assert f"<code>{name}</code>" in page, name
-    assert "secret-rule-of-elsewhere" not in page and "retention" not in page.split("Recent runs", 1)[1]
-    scheduled = page.split("Recent runs", 1)[1]
+    scheduled = page.split('<th scope="col">Started</th>', 1)[1]  # the runs' table
+    assert "secret-rule-of-elsewhere" not in page and "retention" not in scheduled
     assert "anonymize-ips" in scheduled and "every organisation" in scheduled and "failed" in scheduled
     assert "widget_visits" not in scheduled and "elsewhere-db" not in scheduled
 
@@ -84,10 +97,34 @@ def test_jobs_run_now_and_dry_run_for_this_tenant_only(client, tenant, admin):
     assert client.post("/dashboard/jobs/no-such-job/run").status_code == 404
 
 
+def test_the_jobs_page_hides_routine_runs_filters_by_job_and_shows_the_next_run(client, tenant, admin):
+    db.session.add_all([JobRun(job="send-mail", tenant_id=None, trigger="scheduler", status="succeeded"),
+                        JobRun(job="retention", tenant_id=tenant.id, trigger="cli", status="succeeded",
+                               stats={"app.logs": 3}),
+                        JobRun(job="expire-exports", tenant_id=tenant.id, trigger="cli", status="succeeded")])
+    db.session.commit()
+
+    def runs(**query):
+        page = client.get("/dashboard/jobs", query_string=query).get_data(as_text=True)
+        return re.findall(r"<tr><td><code>([a-z-]+)</code></td><td>\d",
+                          page.split('<th scope="col">Started</th>', 1)[1])
+
+    assert sorted(runs()) == ["expire-exports", "retention"]
+    assert sorted(runs(routine="1")) == ["expire-exports", "retention", "send-mail"]
+    assert runs(job="retention") == ["retention"] and runs(job="send-mail") == ["send-mail"]
+    page = client.get("/dashboard/jobs").get_data(as_text=True)
+    assert "Next run (UTC)" in page and "tick the box to see them" in page
+    assert re.search(r"<code>send-mail</code></td><td>[^<]*</td>\s*<td>\d\d \w{3} \d{4} \d\d:\d\d</td>", page)
+    bad = client.get("/dashboard/jobs", query_string={"job": "no-such-job"})
+    assert bad.status_code == 400 and "Job: there is no job &#39;no-such-job&#39;" in bad.get_data(as_text=True)
+    bad = client.get("/dashboard/jobs", query_string={"routine": "yes"})
+    assert bad.status_code == 400 and "Routine runs: tick the box" in bad.get_data(as_text=True)
+
+
 # --- settings -------------------------------------------------------------------------------
 
 
-SETTINGS = {"name": "Ops Ltd", "regime": "gdpr", "country": "GB", "policy_days": "20", "grace_days": "14",
+SETTINGS = {"name": "Ops Ltd", "regime": "gdpr", "country": "GB-ENG", "policy_days": "20", "grace_days": "14",
             "dpo_email": "dpo@ops.example", "verification_hours": "48", "unverified_expiry_days": "10",
             "gdpr_pauses": "y", "export_days": "5", "supervisory_authority": "ICO",
             "points_access": "2", "declaration_access": "y"}
@@ -119,6 +156,31 @@ def test_settings_errors_name_the_field(client, tenant, admin, change, field, wo
     page = response.get_data(as_text=True)
     assert f'id="{field}-error"' in page and words in page
     assert fresh(Tenant, tenant.id).name != "Ops Ltd"
+
+
+def test_settings_errors_are_shown_all_at_once(client, tenant, admin):
+    response = client.post("/dashboard/settings", data={
+        **SETTINGS, "country": "ZZ", "regime": "policy", "policy_days": "", "grace_days": "400", "name": ""})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for field in ("country", "policy_days", "grace_days", "name"):
+        assert f'id="{field}-error"' in page, field
+    assert "4 things to fix before the settings can be saved" in page and 'href="#country"' in page
+
+
+@pytest.mark.parametrize("country", ["GB", "gb", " UK "])
+def test_a_whole_united_kingdom_is_asked_which_nation(client, tenant, admin, country):
+    response = client.post("/dashboard/settings", data={**SETTINGS, "country": country})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="country-error"' in page and "different bank holidays" in page
+    assert "GB-ENG, GB-SCT, GB-WLS or GB-NIR" in page
+    assert fresh(Tenant, tenant.id).name != "Ops Ltd"
+
+
+def test_a_nation_of_the_united_kingdom_is_saved(client, tenant, admin):
+    assert client.post("/dashboard/settings", data={**SETTINGS, "country": "gb-sct"}).status_code == 303
+    assert fresh(Tenant, tenant.id).country == "GB-SCT"
 
 
 def test_settings_show_configuration_warnings(client, admin, tenant):

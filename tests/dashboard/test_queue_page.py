@@ -120,3 +120,17 @@ def test_empty_states(client, tenant, staff):
     make_request(tenant, "access")
     filtered = client.get("/dashboard/", query_string={"type": "erasure"}).get_data(as_text=True)
     assert "Nothing matches these filters" in filtered and 'href="/dashboard/">Clear filters' in filtered
+
+
+def test_the_queue_names_the_requester_and_finds_part_of_a_reference(client, tenant, staff):
+    named = make_request(tenant, email="ada@example.org", name="Ada Lovelace")
+    unnamed = make_request(tenant, email="no.name@example.org", name=None)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert "Requester" in page and "Ada Lovelace" in page and "no.name@example.org" in page
+    part = named.reference.split("-")[2]  # four characters, as read over the phone
+    found = client.get("/dashboard/", query_string={"q": part.lower()}).get_data(as_text=True)
+    assert named.reference in references(found) and unnamed.reference not in references(found)
+    short = client.get("/dashboard/", query_string={"q": part[:3]}).get_data(as_text=True)
+    assert references(short) == []  # fewer than four characters: no partial match
+    wild = client.get("/dashboard/", query_string={"q": "%%%%"}).get_data(as_text=True)
+    assert references(wild) == []  # LIKE wildcards are searched as text

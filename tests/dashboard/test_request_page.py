@@ -48,7 +48,7 @@ def test_the_page_shows_the_subject_deadlines_and_timeline(client, tenant, dpo):
     page = client.get(f"/dashboard/requests/{request.reference}").get_data(as_text=True)
     assert "ada@example.org" in page and "Ada Lovelace" in page  # decrypted, for staff
     assert request.due_date.strftime("%d %b %Y") in page and request.target_date.strftime("%d %b %Y") in page
-    assert "not verified yet" in page and "request received" in page
+    assert "not verified yet" in page and "Request received" in page
     assert "/actions/verify" in page and "/actions/approve" not in page  # only what the state allows
 
 
@@ -131,6 +131,36 @@ def test_assign_note_cancel_and_legal_hold(client, tenant, dpo):
     assert (fresh(request).status, fresh(request).outcome) == ("withdrawn", "withdrawn")
     page = flashed(client, request)
     assert "Called the subject" in page and "/actions/verify" not in page
+
+
+def scheduled_erasure(tenant):
+    from dsar.services import lifecycle
+
+    request = make_request(tenant, "erasure")
+    lifecycle.verify(request, "test", reason="ID seen")
+    lifecycle.schedule_erasure(request, "test")
+    db.session.commit()
+    return request
+
+
+def test_a_scheduled_erasure_is_not_marked_completed_while_it_never_ran(client, tenant, dpo):
+    request = scheduled_erasure(tenant)
+    act(client, request, "complete", outcome="complied")
+    assert fresh(request).status == "scheduled" and fresh(request).erasure_at is not None
+    assert "cannot be complied with in whole" in flashed(client, request)
+    act(client, request, "complete", outcome="complied_in_part", reason="")
+    assert fresh(request).status == "scheduled"
+    assert "Reason: say why the scheduled erasure cannot run" in flashed(client, request)
+    act(client, request, "complete", outcome="complied_in_part", reason="Backups cannot be erased before expiry")
+    closed = fresh(request)
+    assert (closed.status, closed.outcome, closed.erasure_at) == ("completed", "complied_in_part", None)
+    assert "Backups cannot be erased before expiry" in flashed(client, request)  # in the timeline
+
+
+def test_a_scheduled_erasure_can_be_denied_with_its_reason(client, tenant, dpo):
+    request = scheduled_erasure(tenant)
+    act(client, request, "deny", reason="A legal claim about this account is pending")
+    assert (fresh(request).status, fresh(request).outcome) == ("denied", "denied")
 
 
 def test_a_rectification_is_worked_through_its_task(client, tenant, dpo):

@@ -124,7 +124,13 @@ def test_the_cli(cli, tenant, fmt):
     else:
         assert "metrics — requests received in 2025" in result.output
         line = next(line for line in result.output.splitlines() if line.strip().startswith("access"))
-        assert line.split() == ["access", "5", "2", "1", "1", "1", "15", "21.5"]
+        assert line.split() == ["access", "5", "2", "1", "1", "0", "0", "1", "15", "21.5"]
+        header = next(line for line in result.output.splitlines() if line.strip().startswith("type")).split()
+        assert header[:8] == ["type", "received", "whole", "part", "denied", "withdrawn", "expired", "open"]
+        for row in result.output.splitlines():  # every row adds up: each ending has a column
+            cells = row.split()
+            if cells and cells[0] in ("access", "erasure", "all"):
+                assert int(cells[1]) == sum(int(c) for c in cells[2:8]), row
 
 
 def test_the_cli_names_an_unknown_tenant(cli, tenant):
