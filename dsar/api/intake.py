@@ -72,6 +72,8 @@ class IntakeIn(Schema):
 
 class ReceiptOut(Schema):
     reference = fields.String(metadata={"description": "quote it in any question; the status link comes by e-mail"})
+    status = fields.String(metadata={"description": "`unverified` (the message asks to prove the address), or "
+                                                    "`completed` for an `opt_out`: on the suppression list at once"})
 
 
 class VerifyIn(Schema):
@@ -96,7 +98,8 @@ class VerifiedOut(Schema):
 @blp.response(202, ReceiptOut)
 @blp.alt_response(422, description="a field is wrong; `details.json` names it")
 def submit(body, slug: str):
-    """Take a request as the portal form does; 202 whatever the address, and the message goes out."""
+    """Take a request as the portal form does; 202 whatever the address, and the message goes out.
+    An ``opt_out`` needs no verification: the address is on the suppression list when this answers."""
     tenant = get_tenant(slug)
     agent = body.get("agent")
     submission = intake.Submission(
@@ -108,7 +111,7 @@ def submit(body, slug: str):
     created = intake.submit(tenant, submission, channel="api", language=language,
                             requester_ip=request.remote_addr,
                             gpc=request.headers.get("Sec-GPC", "").strip() == "1")
-    return {"reference": created.reference}
+    return {"reference": created.reference, "status": created.status}
 
 
 def _staff_verify_passes_through(view):

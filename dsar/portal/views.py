@@ -76,7 +76,7 @@ def submit(slug: str):
     if not form.validate():
         return _portal_page(tenant, form, 400)
     if form.is_bot:
-        return _sent_page(tenant, intake.decoy_reference())
+        return _sent_page(tenant, intake.decoy_reference(), form.type.data)
     try:
         created = intake.submit(tenant, form.submission(), channel="portal", language=str(get_locale()),
                                 requester_ip=request.remote_addr, gpc=gpc_signal())
@@ -84,12 +84,13 @@ def submit(slug: str):
         discard()
         show_on_form(form, exc)
         return _portal_page(tenant, form, 400)
-    return _sent_page(tenant, created.reference)
+    return _sent_page(tenant, created.reference, created.type)
 
 
-def _sent_page(tenant, reference: str):
-    """The one answer every accepted submission gets, known address or not."""
-    return render_template("portal/sent.html", tenant=tenant, reference=reference)
+def _sent_page(tenant, reference: str, request_type: str):
+    """The one answer every accepted submission of a type gets, known address or not."""
+    return render_template("portal/sent.html", tenant=tenant, reference=reference,
+                           opted_out=request_type == "opt_out", gpc=gpc_signal())
 
 
 def _proof_message(exc: DsarError) -> str:

@@ -6,7 +6,8 @@ a member of staff, in English. Both render ``templates/mail/<template>.{txt,html
 put the message in the transactional outbox of the caller's transaction: it leaves once
 the caller commits (see ``dsar.mail.outbox``).
 
-Every subject message gets ``tenant_name``, ``reference``, ``request_type`` (in words),
+Every subject message gets ``tenant_name``, ``reference``, ``kind`` (the request type's code),
+``request_type`` (in words),
 ``name``, ``received_at``, ``due_date`` (the legal deadline, extension included),
 ``contact_email``, ``portal_url`` and ``status_url`` (the secret link to the subject's
 status page).
@@ -52,7 +53,7 @@ def notify_subject(request: RightsRequest, template: str, **context: Any) -> Out
         return None
     tenant = tenant_of(request)
     common = {
-        "tenant_name": tenant.name, "reference": request.reference, "name": subject.name,
+        "tenant_name": tenant.name, "reference": request.reference, "name": subject.name, "kind": request.type,
         "request_type": RIGHTS_BY_TYPE[request.type].short, "regime": REGIME_NAMES.get(request.regime),
         "received_at": request.received_at.date(), "due_date": request.extended_to or request.due_date,
         "contact_email": tenant.contact_email or tenant.dpo_email, "status_url": status_url(request),
