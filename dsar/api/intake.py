@@ -15,10 +15,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.errors import DsarError
-from dsar.extensions import db, limiter
+from dsar.http_errors import error_response
+from dsar.extensions import db
 from dsar.models import RightsRequest
 from dsar.services import intake, verification
-from dsar.services.intake import LIMITS, SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
+from dsar.portal.rate_limits import api_verify_limit, retry_after, submit_limit
+from dsar.services.intake import LIMITS
 from dsar.services.notifications import status_url
 from dsar.services.tenants import get_tenant
 from dsar.translations import LANGUAGES, supported
@@ -93,7 +95,7 @@ class VerifiedOut(Schema):
 
 
 @blp.post("/tenants/<slug>/requests")
-@limiter.shared_limit(SUBMIT_RATE_LIMIT, scope="intake")
+@submit_limit
 @blp.arguments(IntakeIn)
 @blp.response(202, ReceiptOut)
 @blp.alt_response(422, description="a field is wrong; `details.json` names it")
@@ -114,6 +116,17 @@ def submit(body, slug: str):
     return {"reference": created.reference, "status": created.status}
 
 
+@blp.errorhandler(429)
+def _too_many(exc):
+    """JSON 429 with ``Retry-After``: how many seconds until this client may submit again."""
+    wait = retry_after()
+    response, status = error_response(429, "too_many_requests",
+                                      f"Too many requests from this address; try again in {wait} seconds.",
+                                      {"retry_after": wait})
+    response.headers["Retry-After"] = str(wait)
+    return response, status
+
+
 def _staff_verify_passes_through(view):
     """``POST /requests/<reference>/verify`` with a bearer token is staff's manual
     verification (``dsar.api.requests``): this exact path would otherwise shadow it."""
@@ -131,7 +144,7 @@ def _staff_verify_passes_through(view):
 
 @blp.post("/requests/<reference>/verify")
 @_staff_verify_passes_through
-@limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification")
+@api_verify_limit
 @blp.arguments(VerifyIn)
 @blp.response(200, VerifiedOut)
 @blp.alt_response(422, description="wrong code (`details.attempts_left`), or a code that cannot be used "

@@ -8,27 +8,27 @@
 """
 from __future__ import annotations
 
+import math
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from dsar.errors import DsarError, NotFound
-from dsar.extensions import db, limiter
+from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.models import RightsRequest, Tenant
 from dsar.portal import bp
 from dsar.portal.forms import CodeForm, ProofForm, RequestForm, WithdrawForm
+from dsar.portal.rate_limits import retry_after, submit_limit, verify_limit
 from dsar.services import intake, lifecycle, verification
-from dsar.services.intake import SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
 from dsar.services.notifications import status_token, status_token_matches
 from dsar.services.tenants import get_tenant
 from dsar.services.verification import MoreProofNeeded, VerificationFailed, WrongCode
 from dsar.translations.rights import RIGHTS, RIGHTS_BY_TYPE, STATUS_WORDS
 from dsar.web.unit_of_work import discard
 
-submit_limit = limiter.shared_limit(SUBMIT_RATE_LIMIT, scope="intake")
-verify_limit = limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification", methods=["POST"])
 
 
 @bp.get("/")
@@ -54,6 +54,26 @@ def _not_cached(response):
     """Portal pages carry secrets in their URLs and answers: never kept by caches."""
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.errorhandler(429)
+def _too_many(exc):
+    """The portal's own answer to a client over a limit: when to try again, in its language."""
+    wait = retry_after()
+    minutes = math.ceil(wait / 60)
+    when = ngettext("Please try again in %(num)d second.", "Please try again in %(num)d seconds.", wait) \
+        if wait < 120 else ngettext("Please try again in %(num)d minute.", "Please try again in %(num)d minutes.",
+                                    minutes)
+    tenant = _tenant_in_path()
+    return render_template("portal/too_many.html", tenant=tenant, when=when), 429, {"Retry-After": str(wait)}
+
+
+def _tenant_in_path():
+    """The tenant whose portal the request was for, when its path names one (for the branding)."""
+    slug = (request.view_args or {}).get("slug")
+    if slug is None:
+        return None
+    return db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
 
 
 @bp.get("/t/<slug>/")

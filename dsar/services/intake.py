@@ -27,9 +27,6 @@ from dsar.services.notifications import notify_subject, public_url
 #: Longest accepted value of each field (the form, the API schema and ``check`` share them).
 LIMITS = {"email": 320, "name": 200, "phone": 40, "customer_id": 100, "details": 5000, "identity": 200,
           "agent_name": 200, "agent_email": 320, "agent_relationship": 200}
-#: Per-IP limits (Flask-Limiter syntax), shared by the portal form and the API.
-SUBMIT_RATE_LIMIT = "5/minute;20/hour"
-VERIFY_RATE_LIMIT = "10/minute;50/hour"
 OPT_OUT_REASON = "an opt-out needs no identity verification (SPEC §4)"
 #: What an opt-out lists at once: the address it was sent with. A phone number typed beside it
 #: is a hint like any other (SPEC §4): it stays on the request for staff, off the list.
