@@ -63,13 +63,12 @@ def _text(form: Mapping[str, str], name: str) -> str:
 
 
 def _deny(request, form, actor):
-    reason = _text(form, "reason")
-    if not reason:
-        template = dict((key, text) for key, _, text in DENIAL_TEMPLATES).get(_text(form, "template"))
-        reason = template or ""
+    template = dict((key, text) for key, _, text in DENIAL_TEMPLATES).get(_text(form, "template"))
+    reason = _text(form, "reason") or template or ""
     if not reason.strip():
         raise ValidationError("choose a reason or write one: the subject is told why", details={"field": "reason"})
-    return lifecycle.deny(request, actor, reason)
+    # The letter carries words written for the subject: the message, else the chosen template.
+    return lifecycle.deny(request, actor, reason, message=_text(form, "message") or template)
 
 
 def _assign(request, form, actor):
@@ -93,7 +92,7 @@ def _complete(request, form, actor):
     if outcome not in dict(COMPLETE_OUTCOMES):
         raise ValidationError("choose whether the request was complied with in whole or in part",
                               details={"field": "outcome"})
-    return lifecycle.complete(request, actor, outcome=outcome)
+    return lifecycle.complete(request, actor, outcome=outcome, message=_text(form, "message") or None)
 
 
 def _legal_hold(request, form, actor):
@@ -119,7 +118,7 @@ ACTIONS: dict[str, Action] = {
                     TRANSITIONS["pause"].sources, "Paused: the clock stopped."),
     "resume": Action("Resume", "work", lambda r, f, a: lifecycle.resume(r, a, reason=_text(f, "reason") or None),
                      TRANSITIONS["resume"].sources, "Resumed: the deadline moved by the days paused."),
-    "extend": Action("Extend the deadline", "work", lambda r, f, a: lifecycle.extend(r, a, _text(f, "reason")),
+    "extend": Action("Extend the deadline", "work", lambda r, f, a: lifecycle.extend(r, a, _text(f, "reason"), message=_text(f, "message") or None),
                      ("verified", "in_progress", "paused", "unverified"), "Deadline extended."),
     "fulfil": Action("Fulfil", "work", _fulfil, ("verified", "in_progress"), "Fulfilment done."),
     "complete": Action("Mark completed", "work", _complete, TRANSITIONS["complete"].sources, "Completed."),

@@ -19,10 +19,10 @@ from dsar.translations import supported
 SUBJECT_TEMPLATES = {
     "verification": ("verify_url", "confirm_url", "code", "expires_at"),
     "acknowledgement": (),
-    "extended": ("reason", "new_date"),
-    "denied": ("reason",),
+    "extended": ("new_date",),  # optional: message (staff's words for the subject)
+    "denied": (),               # optional: message
     "paused": ("reason",),
-    "completed": (),
+    "completed": (),            # optional: message
     "erasure_scheduled": ("erasure_at",),
     "erasure_done": ("result",),
     "export_ready": ("download_url", "expires_at"),

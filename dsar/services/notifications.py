@@ -16,12 +16,12 @@ Templates and the further context each needs (``dsar.mail.messages``):
 =================== ==================================================================
 verification        verify_url, confirm_url, code, expires_at          (dsar.services.intake)
 acknowledgement     —                                                   (after verification)
-extended            reason, new_date
-denied              reason
-paused              reason
-completed           —
+extended            new_date (optional: message, staff's words for the subject)
+denied              — (optional: message)
+paused              reason (what staff wait for, written for the subject)
+completed           — (optional: message)
 erasure_scheduled   erasure_at (the status link cancels)
-erasure_done        result: {"erased": [...], "retained": [{"what", "basis", "until"}]}
+erasure_done        result: {"erased": [{"what", "action", "kept_some"}], "retained": [{"what", "basis", "until"}]}
 export_ready        download_url, expires_at (optional: max_downloads)
 expired             —                                                   (expire-unverified)
 reminder (staff)    reference, days_left, due_date (optional: request_url)

@@ -80,7 +80,7 @@ STATUS_WORDS = {
                   _l("Your data will be erased at the end of the waiting period. You can still cancel "
                      "below until then.")),
     "completed": (_l("Completed"), _l("We have answered your request. Nothing more is needed from you.")),
-    "denied": (_l("Refused"), _l("We could not do what you asked; the reason is given below.")),
+    "denied": (_l("Refused"), _l("We could not do what you asked; our message to you explains it.")),
     "withdrawn": (_l("Withdrawn"), _l("You withdrew this request. Nothing more will happen.")),
     "expired": (_l("Closed: never confirmed"),
                 _l("The e-mail address was not confirmed in time. You can send a new request at any time.")),
