@@ -15,6 +15,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from dsar.domain.deadlines import target_is_the_policy_date
 from dsar.errors import DsarError, NotFound
 from dsar.extensions import db
 from dsar.form_errors import show_on_form
@@ -218,7 +219,17 @@ def status(reference: str):
     shown = _request_for_status(reference, token)
     tenant = lifecycle.tenant_of(shown)
     return render_template("portal/status.html", tenant=tenant, req=shown, token=token, form=WithdrawForm(),
-                           words=STATUS_WORDS[shown.status], right=RIGHTS_BY_TYPE[shown.type])
+                           words=STATUS_WORDS[shown.status], right=RIGHTS_BY_TYPE[shown.type],
+                           dates=_answer_dates(shown))
+
+
+def _answer_dates(shown: RightsRequest) -> dict:
+    """The date the subject is promised (the dashboard's target) and, where the law's limit is
+    later, that limit too (SPEC §3; ``domain.deadlines``)."""
+    legal = lifecycle.legal_deadline(shown)
+    target = shown.target_date or legal
+    return {"target": target, "legal": legal, "extended": shown.extended_to is not None,
+            "promise": target_is_the_policy_date(target, shown.policy_date, legal)}
 
 
 @bp.post("/r/<reference>/withdraw")

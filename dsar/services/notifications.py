@@ -8,7 +8,8 @@ the caller commits (see ``dsar.mail.outbox``).
 
 Every subject message gets ``tenant_name``, ``reference``, ``kind`` (the request type's code),
 ``request_type`` (in words),
-``name``, ``received_at``, ``due_date`` (the legal deadline, extension included),
+``name``, ``received_at``, ``due_date`` (the target date: what the tenant promised, as the
+dashboard and the status page show it),
 ``contact_email``, ``portal_url`` and ``status_url`` (the secret link to the subject's
 status page).
 Templates and the further context each needs (``dsar.mail.messages``):
@@ -55,7 +56,7 @@ def notify_subject(request: RightsRequest, template: str, **context: Any) -> Out
     common = {
         "tenant_name": tenant.name, "reference": request.reference, "name": subject.name, "kind": request.type,
         "request_type": RIGHTS_BY_TYPE[request.type].short, "regime": REGIME_NAMES.get(request.regime),
-        "received_at": request.received_at.date(), "due_date": request.extended_to or request.due_date,
+        "received_at": request.received_at.date(), "due_date": request.target_date or request.extended_to or request.due_date,
         "contact_email": tenant.contact_email or tenant.dpo_email, "status_url": status_url(request),
         "portal_url": public_url("portal.portal", slug=tenant.slug),
     }
