@@ -27,6 +27,7 @@ SUBJECT_TEMPLATES = {
     "erasure_done": ("result",),
     "export_ready": ("download_url", "expires_at"),
     "expired": (),
+    "status_link": (),  # asked for again on the portal's "find my request" page
 }
 STAFF_TEMPLATES = {
     "reminder": ("reference", "days_left", "due_date"),  # optional: request_url

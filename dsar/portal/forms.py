@@ -122,5 +122,15 @@ class CodeForm(ProofForm):
         Regexp(r"^\s*\d(?:[\s-]?\d){5}\s*$", message=_l("The code has six digits."))])
 
 
+class FindForm(FlaskForm):
+    """Back to one's request without the e-mailed link: a new link goes to the address."""
+
+    reference = StringField(_l("Your request reference"), validators=[
+        InputRequired(_l("Enter the reference from the message.")), Length(max=20)])
+    email = EmailField(_l("Your e-mail address"), validators=[
+        InputRequired(_l("Enter your e-mail address.")), _length("email"),
+        Email(_l("Enter an e-mail address like name@example.com."))])
+
+
 class WithdrawForm(FlaskForm):
     """Only the CSRF token: the status page's secret link identifies the request."""

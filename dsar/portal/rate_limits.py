@@ -27,6 +27,7 @@ def accepted(response) -> bool:
 
 
 submit_limit = limiter.shared_limit(intake_rate_limit, scope="intake", deduct_when=accepted)
+find_limit = limiter.shared_limit(intake_rate_limit, scope="find", methods=["POST"], deduct_when=accepted)
 verify_limit = limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification", methods=["POST"])
 api_verify_limit = limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification")
 

@@ -4,7 +4,9 @@
 ``/t/<slug>/requests``      the form's POST: "check your e-mail", whoever the address is
 ``/t/<slug>/verify/<token>`` the link from the message: one click (POST) confirms
 ``/t/<slug>/confirm``       the same with the reference and six-digit code typed in
+``/t/<slug>/find``          reference and address in, a new status link out by e-mail
 ``/r/<reference>?t=…``      the subject's status page, opened only by the secret link
+``/r/<reference>/download?t=…`` the answer's ZIP from the status page, while downloadable
 """
 from __future__ import annotations
 
@@ -21,9 +23,9 @@ from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.models import RightsRequest, Tenant
 from dsar.portal import bp
-from dsar.portal.forms import CodeForm, ProofForm, RequestForm, WithdrawForm
-from dsar.portal.rate_limits import retry_after, submit_limit, verify_limit
-from dsar.services import intake, lifecycle, verification
+from dsar.portal.forms import CodeForm, FindForm, ProofForm, RequestForm, WithdrawForm
+from dsar.portal.rate_limits import find_limit, retry_after, submit_limit, verify_limit
+from dsar.services import exports, intake, lifecycle, verification
 from dsar.services.notifications import status_token, status_token_matches
 from dsar.services.tenants import get_tenant
 from dsar.services.verification import MoreProofNeeded, VerificationFailed, WrongCode
@@ -201,6 +203,20 @@ def _to_status(verified: RightsRequest):
     return redirect(url_for("portal.status", reference=verified.reference, t=status_token(verified)))
 
 
+@bp.route("/t/<slug>/find", methods=["GET", "POST"])
+@find_limit
+def find(slug: str):
+    """Back to one's request without the e-mailed link: the same answer whoever asks."""
+    tenant = get_tenant(slug)
+    form = FindForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("portal/find.html", tenant=tenant, form=form, sent=False), 400
+        intake.resend_status_link(tenant, form.reference.data, form.email.data)
+        return redirect(url_for("portal.find", slug=tenant.slug, sent=1), code=303)
+    return render_template("portal/find.html", tenant=tenant, form=form, sent=request.args.get("sent") == "1")
+
+
 # --- the subject's status page ------------------------------------------------------------
 
 
@@ -220,7 +236,7 @@ def status(reference: str):
     tenant = lifecycle.tenant_of(shown)
     return render_template("portal/status.html", tenant=tenant, req=shown, token=token, form=WithdrawForm(),
                            words=STATUS_WORDS[shown.status], right=RIGHTS_BY_TYPE[shown.type],
-                           dates=_answer_dates(shown))
+                           dates=_answer_dates(shown), export=exports.downloadable_export(shown))
 
 
 def _answer_dates(shown: RightsRequest) -> dict:

@@ -182,6 +182,24 @@ def send_verification(request: RightsRequest, tenant: Tenant) -> None:
                    confirm_url=public_url("portal.confirm", slug=tenant.slug, reference=request.reference))
 
 
+def resend_status_link(tenant: Tenant, reference: str, email: str) -> None:
+    """Send the status link again to the request's own address, when ``reference`` is one of
+    ``tenant``'s requests made with ``email``; otherwise do nothing. The caller answers the
+    same either way (SPEC §4), and the message only ever goes to the address on the request."""
+    from sqlalchemy import select
+
+    from dsar.extensions import db
+
+    found = db.session.execute(select(RightsRequest).where(
+        RightsRequest.tenant_id == tenant.id,
+        RightsRequest.reference == (reference or "").strip().upper())).scalar_one_or_none()
+    if found is None:
+        return
+    given = normalise_email(email).casefold()
+    if (lifecycle.subject_of(found).email or "").casefold() == given:
+        notify_subject(found, "status_link")
+
+
 def decoy_reference() -> str:
     """A reference for a submission that is dropped (a filled honeypot): looks like any other."""
     return new_reference()

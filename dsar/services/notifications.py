@@ -25,6 +25,7 @@ erasure_scheduled   erasure_at (the status link cancels)
 erasure_done        result: {"erased": [{"what", "action", "kept_some"}], "retained": [{"what", "basis", "until"}]}
 export_ready        download_url, expires_at (optional: max_downloads)
 expired             —                                                   (expire-unverified)
+status_link         —              (the portal's "find my request" page: the link again)
 reminder (staff)    reference, days_left, due_date (optional: request_url)
 overdue_digest      requests: [{"reference", "type", "due_date", "days_overdue"}] (optional: dashboard_url)
 =================== ==================================================================

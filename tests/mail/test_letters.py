@@ -43,7 +43,7 @@ def _one_line(text: str) -> str:
 
 def test_every_subject_template_is_covered_here():
     covered = {"verification", "acknowledgement", "extended", "denied", "paused", "completed", "erasure_scheduled",
-               "erasure_done", "export_ready", "expired"}
+               "erasure_done", "export_ready", "expired", "status_link"}
     assert covered == set(SUBJECT_TEMPLATES)
 
 
@@ -172,6 +172,16 @@ def test_expired(letter):
     assert "We closed the request for a copy of your data made with this e-mail address, because the address was " \
            "never confirmed." in text
     assert "https://privacy.parlo.example/t/parlo/" in text
+
+
+def test_status_link(letter):
+    message = letter("status_link")
+    text = _one_line(message.text)
+    assert message.subject == "The link to your request DSR-7K2M-Q9XD"
+    assert "You asked for the link to your request DSR-7K2M-Q9XD again. Open it to follow the request, download " \
+           "your answer when it is ready, or withdraw the request: https://privacy.parlo.example/r/DSR-7K2M-Q9XD?t=s" \
+        in text
+    assert "If you did not ask for this, ignore this message: the link is only sent to this address." in text
 
 
 def test_every_letter_ends_with_the_reference_and_the_way_back(letter):

@@ -30,6 +30,7 @@ CONTEXT = {
     "export_ready": {"download_url": "http://x/download/T", "expires_at": utcnow() + timedelta(days=7),
                      "max_downloads": 3},
     "expired": {},
+    "status_link": {},
 }
 
 
