@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -99,7 +99,7 @@ def submit(slug: str):
     if not form.validate():
         return _portal_page(tenant, form, 400)
     if form.is_bot:
-        return _sent_page(tenant, intake.decoy_reference(), form.type.data)
+        return _to_sent_page(tenant, intake.decoy_reference(), form.type.data)
     try:
         created = intake.submit(tenant, form.submission(), channel="portal", language=str(get_locale()),
                                 requester_ip=request.remote_addr, gpc=gpc_signal())
@@ -107,13 +107,26 @@ def submit(slug: str):
         discard()
         show_on_form(form, exc)
         return _portal_page(tenant, form, 400)
-    return _sent_page(tenant, created.reference, created.type)
+    return _to_sent_page(tenant, created.reference, created.type)
 
 
-def _sent_page(tenant, reference: str, request_type: str):
+def _to_sent_page(tenant, reference: str, request_type: str):
+    """POST-redirect-GET: the answer lives at its own address, which can be reloaded or
+    reopened; what it shows is kept in the visitor's session."""
+    session["sent"] = {"slug": tenant.slug, "reference": reference, "opted_out": request_type == "opt_out",
+                       "gpc": gpc_signal()}
+    return redirect(url_for("portal.sent", slug=tenant.slug), code=303)
+
+
+@bp.get("/t/<slug>/sent")
+def sent(slug: str):
     """The one answer every accepted submission of a type gets, known address or not."""
-    return render_template("portal/sent.html", tenant=tenant, reference=reference,
-                           opted_out=request_type == "opt_out", gpc=gpc_signal())
+    tenant = get_tenant(slug)
+    shown = session.get("sent")
+    if not shown or shown.get("slug") != tenant.slug:
+        return redirect(url_for("portal.portal", slug=tenant.slug))
+    return render_template("portal/sent.html", tenant=tenant, reference=shown["reference"],
+                           opted_out=shown["opted_out"], gpc=shown["gpc"])
 
 
 def _proof_message(exc: DsarError) -> str:
@@ -148,6 +161,7 @@ def verify_link(slug: str, token: str):
     needs = verification.requirements(tenant, challenge.request.type)
     kinds = verification.data_point_kinds(tenant) if needs.data_points else []
     form = ProofForm()
+    form.use_regime(challenge.request.regime)
     if request.method == "POST" and form.validate():
         try:
             verified = verification.verify_with_token(token, answers=form.answers(kinds),
@@ -176,6 +190,7 @@ def confirm(slug: str):
     if request.method == "POST" and form.validate():
         found = _request_by_reference(tenant.id, form.reference.data)
         if found is not None:
+            form.use_regime(found.regime)
             needs = verification.requirements(tenant, found.type)
             kinds = verification.data_point_kinds(tenant) if needs.data_points else []
         try:
