@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cryptography.fernet import Fernet
+from limits import parse_many
 
 from dsar.errors import ConfigurationError
 
@@ -44,6 +45,7 @@ ENVIRONMENT = {
     "DSAR_JOB_SCHEDULES": ("DSAR_JOB_SCHEDULES", None),  # JSON: {"retention": {"trigger": "cron", "hour": 3}}
     "DSAR_STAFF_API_LIMIT": ("DSAR_STAFF_API_LIMIT", "600 per minute"),  # per API token
     "DSAR_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://"),
+    "DSAR_INTAKE_RATE_LIMIT": ("DSAR_INTAKE_RATE_LIMIT", "5/minute;20/hour"),  # accepted submissions per IP
     "DSAR_ENV": ("DSAR_ENV", "development"),
     "DSAR_SESSION_IDLE_MINUTES": ("DSAR_SESSION_IDLE_MINUTES", "30"),
     "DSAR_SESSION_MAX_HOURS": ("DSAR_SESSION_MAX_HOURS", "8"),
@@ -158,6 +160,17 @@ def _check_choices(config: dict[str, Any]) -> None:
         raise ConfigurationError(f"DSAR_ENV must be development, production or test, not {config['DSAR_ENV']!r}")
     if config["DSAR_MAIL_BACKEND"] == "sendgrid" and not config["DSAR_SENDGRID_API_KEY"]:
         raise ConfigurationError("DSAR_MAIL_BACKEND=sendgrid needs DSAR_SENDGRID_API_KEY")
+    _check_rate_limit("DSAR_INTAKE_RATE_LIMIT", config["DSAR_INTAKE_RATE_LIMIT"])
+
+
+def _check_rate_limit(variable: str, value: str) -> None:
+    """A Flask-Limiter limit string whose every limit lets at least one request through."""
+    try:
+        if all(limit.amount > 0 for limit in parse_many(value)):
+            return
+    except ValueError:
+        pass
+    raise ConfigurationError(f"{variable} must be limits like 5/minute;20/hour, not {value!r}")
 
 
 def _check_secret_key(key: str) -> None:

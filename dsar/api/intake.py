@@ -15,9 +15,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES, missing_details
 from dsar.errors import DsarError
-from dsar.extensions import limiter
+from dsar.http_errors import error_response
 from dsar.services import intake, lifecycle, verification
-from dsar.services.intake import LIMITS, SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
+from dsar.portal.rate_limits import api_verify_limit, retry_after, submit_limit
+from dsar.services.intake import LIMITS
 from dsar.services.notifications import status_url
 from dsar.services.tenants import get_tenant
 from dsar.translations import LANGUAGES, supported
@@ -71,6 +72,8 @@ class IntakeIn(Schema):
 
 class ReceiptOut(Schema):
     reference = fields.String(metadata={"description": "quote it in any question; the status link comes by e-mail"})
+    status = fields.String(metadata={"description": "`unverified` (the message asks to prove the address), or "
+                                                    "`completed` for an `opt_out`: on the suppression list at once"})
 
 
 class VerifyIn(Schema):
@@ -90,12 +93,13 @@ class VerifiedOut(Schema):
 
 
 @blp.post("/tenants/<slug>/requests")
-@limiter.shared_limit(SUBMIT_RATE_LIMIT, scope="intake")
+@submit_limit
 @blp.arguments(IntakeIn)
 @blp.response(202, ReceiptOut)
 @blp.alt_response(422, description="a field is wrong; `details.json` names it")
 def submit(body, slug: str):
-    """Take a request as the portal form does; 202 whatever the address, and the message goes out."""
+    """Take a request as the portal form does; 202 whatever the address, and the message goes out.
+    An ``opt_out`` needs no verification: the address is on the suppression list when this answers."""
     tenant = get_tenant(slug)
     agent = body.get("agent")
     submission = intake.Submission(
@@ -107,7 +111,18 @@ def submit(body, slug: str):
     created = intake.submit(tenant, submission, channel="api", language=language,
                             requester_ip=request.remote_addr,
                             gpc=request.headers.get("Sec-GPC", "").strip() == "1")
-    return {"reference": created.reference}
+    return {"reference": created.reference, "status": created.status}
+
+
+@blp.errorhandler(429)
+def _too_many(exc):
+    """JSON 429 with ``Retry-After``: how many seconds until this client may submit again."""
+    wait = retry_after()
+    response, status = error_response(429, "too_many_requests",
+                                      f"Too many requests from this address; try again in {wait} seconds.",
+                                      {"retry_after": wait})
+    response.headers["Retry-After"] = str(wait)
+    return response, status
 
 
 def _staff_verify_passes_through(view):
@@ -127,7 +142,7 @@ def _staff_verify_passes_through(view):
 
 @blp.post("/requests/<reference>/verify")
 @_staff_verify_passes_through
-@limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification")
+@api_verify_limit
 @blp.arguments(VerifyIn)
 @blp.response(200, VerifiedOut)
 @blp.alt_response(422, description="wrong code (`details.attempts_left`), or a code that cannot be used "

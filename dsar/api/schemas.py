@@ -6,10 +6,11 @@ offset for moments.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from dsar.domain.deadlines import clock_start
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.models import utcnow
@@ -20,7 +21,7 @@ _REASON = validate.Length(max=2000)
 
 
 class DateOrDateTime(fields.Field):
-    """An ISO 8601 date (midnight UTC) or datetime (UTC when it gives no offset)."""
+    """An ISO 8601 date (``domain.deadlines.clock_start``) or datetime (UTC when it gives no offset)."""
 
     default_error_messages = {"invalid": "Not a valid ISO 8601 date or datetime."}
 
@@ -28,8 +29,8 @@ class DateOrDateTime(fields.Field):
         if not isinstance(value, str):
             raise self.make_error("invalid")
         try:
-            if len(value.strip()) == 10:
-                return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=timezone.utc)
+            if len(value.strip()) == 10:  # a day: its start, or now when it is today (as the dashboard)
+                return clock_start(date.fromisoformat(value.strip()), utcnow())
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
             raise self.make_error("invalid") from None

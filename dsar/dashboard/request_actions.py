@@ -210,11 +210,14 @@ PAGE_ACTIONS: dict[str, tuple[str, Callable[[RightsRequest, Mapping[str, str], s
 
 
 def staff_fields(form: Mapping[str, str]) -> dict[str, str]:
-    """The form as the shared action table's fields; a denial template becomes the reason
-    when none was written."""
-    fields = {name: _text(form, name) for name in ("reason", "outcome", "kind")}
-    if not fields["reason"] and _text(form, "template"):
-        fields["reason"] = dict((key, text) for key, _, text in DENIAL_TEMPLATES).get(_text(form, "template"), "")
+    """The form as the shared action table's fields. A denial template is written for the
+    subject: it becomes the reason when none was written, and the letter's words when staff
+    wrote no message of their own."""
+    fields = {name: _text(form, name) for name in ("reason", "outcome", "kind", "message")}
+    template = dict((key, text) for key, _, text in DENIAL_TEMPLATES).get(_text(form, "template"), "")
+    if template:
+        fields["reason"] = fields["reason"] or template
+        fields["message"] = fields["message"] or template
     return fields
 
 

@@ -1,7 +1,7 @@
 """A request's page, its action forms, its tasks, and manual entry of a request."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
@@ -10,6 +10,7 @@ from dsar.dashboard.access import actor, can, request_by_reference, requires, te
 from dsar.dashboard.forms import ManualRequestForm
 from dsar.dashboard.request_actions import ASSIGNABLE_ROLES, COMPLETE_OUTCOMES, DENIAL_TEMPLATES
 from dsar.dashboard.staff_admin import actor_names, list_staff
+from dsar.domain.deadlines import clock_start
 from dsar.errors import DsarError
 from dsar.form_errors import show_on_form
 from dsar.models import Export, Task, utcnow
@@ -112,9 +113,8 @@ SERVICE_TO_FORM = {"received_at": "received_on", "subject": "email"}
 
 
 def _received_at(day) -> datetime:
-    """Today: now. An earlier day: its start (the deadline counts whole days from it)."""
-    now = utcnow()
-    return now if day == now.date() else datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+    """Today: now. An earlier day: its start (``domain.deadlines.clock_start``)."""
+    return clock_start(day, utcnow())
 
 
 @bp.get("/requests/<reference>/exports/<int:export_id>")

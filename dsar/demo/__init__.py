@@ -91,7 +91,7 @@ def _demo_requests(tenant: Tenant) -> list[str]:
              "pause": lambda r: lifecycle.pause(r, "system:demo", "Waiting for the subject to say which account")}
     for days, kind, email, actions in DEMO_REQUESTS:
         request = lifecycle.create_request(
-            tenant, type=kind, subject=lifecycle.Subject(email=email, name=email.split("@")[0].title()),
+            tenant, type=kind, subject=lifecycle.Subject(email=email),  # no name given: letters greet neutrally
             received_at=utcnow() - timedelta(days=days, hours=2), actor="system:demo")
         for action in actions:
             steps[action](request)

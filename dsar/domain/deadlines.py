@@ -28,6 +28,11 @@ Rules, with where they come from (the regimes themselves are data in
   by pauses like the legal clock but *not* rolled to a working day: it is what the tenant
   published, and reporting it a day early is safe. The **target date** is the earlier of the
   legal deadline in force and the policy date.
+* **The clock starts on the day received**: a request entered later (post, phone) counts
+  from the start of the day it arrived (00:00 UTC); one entered the day it arrived, from
+  the moment of entry. Whole days count, so the time within the day never moves a date.
+* **Which date the subject is told**: the target date, the one the tenant promised; where
+  the legal deadline in force is later, it is shown too, named as the legal limit.
 * **Acknowledgement** (CCPA regs §7021(a)): within 10 business days of receipt; the day of
   receipt is not counted, weekends and the country's holidays are skipped.
 * **Erasure grace period** (SPEC §3, CCPA §7020(d) two-step deletion): executed at the
@@ -41,7 +46,7 @@ import calendar
 import re
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 import holidays
@@ -155,6 +160,22 @@ class Deadlines:
     @property
     def legal_deadline(self) -> date:
         return self.extended_to or self.due_date
+
+
+def clock_start(received: date, now: datetime) -> datetime:
+    """When the clock of a request received on ``received`` starts: ``now`` when that is
+    today, else the start of that day (00:00 UTC), so a request entered late is not given
+    the days it waited on a desk."""
+    _require_date(received, "received")
+    if received == now.astimezone(timezone.utc).date():
+        return now
+    return datetime.combine(received, time.min, tzinfo=timezone.utc)
+
+
+def target_is_the_policy_date(target: date, policy_date: date | None, legal_deadline: date) -> bool:
+    """Whether the target is the tenant's own promise (earlier than the law's limit), which
+    the subject's page and the dashboard then name as such."""
+    return policy_date is not None and target == policy_date and policy_date < legal_deadline
 
 
 def compute_deadlines(

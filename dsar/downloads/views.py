@@ -1,4 +1,6 @@
 """``GET /download/<token>``: the export ZIP, while the link is valid; a page in words when not.
+``GET /r/<reference>/download?t=…``: the same file from the subject's status page, opened by
+the status link's secret (the download counts toward the same limit).
 
 The link in the ``export_ready`` message carries the token; only its hash is stored. Each
 GET counts one download (HEAD only checks, so a mail scanner peeking at the link does not
@@ -36,6 +38,25 @@ def download(token: str):
     audit.record(export.tenant_id, "export_downloaded", "subject",
                  request=db.session.get(RightsRequest, export.request_id),
                  payload={"export_id": export.id, "downloads": export.downloads, "by": "link"})
+    return Response(chunks, mimetype="application/zip", headers=_file_headers(export))
+
+
+@bp.get("/r/<reference>/download")
+def from_status_page(reference: str):
+    from dsar.portal.views import _request_for_status  # the status page's own check of its secret
+
+    shown = _request_for_status(reference, request.args.get("t"))
+    export = exports.downloadable_export(shown)
+    try:
+        if export is None:
+            raise exports.Gone("no download is available for this request")
+        export = exports.claim_export(export)
+        chunks = exports.export_chunks(export)
+    except exports.Gone:
+        discard()
+        return render_template("downloads/unavailable.html", gone=True), 410, NO_STORE
+    audit.record(export.tenant_id, "export_downloaded", "subject", request=shown,
+                 payload={"export_id": export.id, "downloads": export.downloads, "by": "status page"})
     return Response(chunks, mimetype="application/zip", headers=_file_headers(export))
 
 

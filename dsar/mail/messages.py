@@ -19,14 +19,15 @@ from dsar.translations import supported
 SUBJECT_TEMPLATES = {
     "verification": ("verify_url", "confirm_url", "code", "expires_at"),
     "acknowledgement": (),
-    "extended": ("reason", "new_date"),
-    "denied": ("reason",),
+    "extended": ("new_date",),  # optional: message (staff's words for the subject)
+    "denied": (),               # optional: message
     "paused": ("reason",),
-    "completed": (),
+    "completed": (),            # optional: message
     "erasure_scheduled": ("erasure_at",),
     "erasure_done": ("result",),
     "export_ready": ("download_url", "expires_at"),
     "expired": (),
+    "status_link": (),  # asked for again on the portal's "find my request" page
 }
 STAFF_TEMPLATES = {
     "reminder": ("reference", "days_left", "due_date"),  # optional: request_url

@@ -99,8 +99,8 @@ class ProofForm(FlaskForm):
 
     phone = StringField(_l("Phone number on your account"), validators=[Optional(), _length("phone")])
     customer_id = StringField(_l("Customer or account number"), validators=[Optional(), _length("customer_id")])
-    declaration = BooleanField(_l("I declare, under penalty of perjury, that I am the person this request "
-                                  "is about, or authorised to act for them."))
+    declaration = BooleanField(_l("I confirm that I am the person this request is about, or authorised to act "
+                                  "for them, and that what I have given is true."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,10 +109,23 @@ class ProofForm(FlaskForm):
         self.identity_values = {kind: (request.form.get(f"identity_{kind}") or "").strip()[:LIMITS["identity"]]
                                 for kind in self.identities} if request.method == "POST" else {}
 
+    def use_regime(self, regime: str | None) -> None:
+        """The declaration in the words of the request's law: "under penalty of perjury" is
+        Californian (CCPA regs §7062); elsewhere a plain confirmation."""
+        if regime in DECLARATIONS:
+            self.declaration.label.text = DECLARATIONS[regime]
+
     def answers(self, kinds: list[str]) -> dict[str, str]:
         given = {kind: getattr(self, kind).data for kind in kinds if hasattr(self, kind) and getattr(self, kind).data}
         given.update({kind: value for kind, value in self.identity_values.items() if kind in kinds and value})
         return given
+
+
+#: Declarations worded for a regime; others keep the plain confirmation of ``ProofForm``.
+DECLARATIONS = {
+    "ccpa": _l("I declare, under penalty of perjury, that I am the person this request is about, or authorised "
+               "to act for them."),
+}
 
 
 class CodeForm(ProofForm):
@@ -121,6 +134,16 @@ class CodeForm(ProofForm):
     code = StringField(_l("Six-digit code"), validators=[
         InputRequired(_l("Enter the six-digit code from the message.")),
         Regexp(r"^\s*\d(?:[\s-]?\d){5}\s*$", message=_l("The code has six digits."))])
+
+
+class FindForm(FlaskForm):
+    """Back to one's request without the e-mailed link: a new link goes to the address."""
+
+    reference = StringField(_l("Your request reference"), validators=[
+        InputRequired(_l("Enter the reference from the message.")), Length(max=20)])
+    email = EmailField(_l("Your e-mail address"), validators=[
+        InputRequired(_l("Enter your e-mail address.")), _length("email"),
+        Email(_l("Enter an e-mail address like name@example.com."))])
 
 
 class WithdrawForm(FlaskForm):

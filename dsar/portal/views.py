@@ -4,31 +4,34 @@
 ``/t/<slug>/requests``      the form's POST: "check your e-mail", whoever the address is
 ``/t/<slug>/verify/<token>`` the link from the message: one click (POST) confirms
 ``/t/<slug>/confirm``       the same with the reference and six-digit code typed in
+``/t/<slug>/find``          reference and address in, a new status link out by e-mail
 ``/r/<reference>?t=…``      the subject's status page, opened only by the secret link
+``/r/<reference>/download?t=…`` the answer's ZIP from the status page, while downloadable
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import math
+
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from dsar.domain.deadlines import target_is_the_policy_date
 from dsar.errors import DsarError, NotFound
-from dsar.extensions import db, limiter
+from dsar.extensions import db
 from dsar.form_errors import show_on_form
 from dsar.models import RightsRequest, Tenant
 from dsar.portal import bp
-from dsar.portal.forms import CodeForm, ProofForm, RequestForm, WithdrawForm
-from dsar.services import intake, lifecycle, verification
-from dsar.services.intake import SUBMIT_RATE_LIMIT, VERIFY_RATE_LIMIT
+from dsar.portal.forms import CodeForm, FindForm, ProofForm, RequestForm, WithdrawForm
+from dsar.portal.rate_limits import find_limit, retry_after, submit_limit, verify_limit
+from dsar.services import exports, intake, lifecycle, verification
 from dsar.services.notifications import status_token, status_token_matches
 from dsar.services.tenants import get_tenant
 from dsar.services.verification import MoreProofNeeded, VerificationFailed, WrongCode
 from dsar.translations.rights import RIGHTS, RIGHTS_BY_TYPE, STATUS_WORDS
 from dsar.web.unit_of_work import discard
 
-submit_limit = limiter.shared_limit(SUBMIT_RATE_LIMIT, scope="intake")
-verify_limit = limiter.shared_limit(VERIFY_RATE_LIMIT, scope="verification", methods=["POST"])
 
 
 @bp.get("/")
@@ -56,6 +59,26 @@ def _not_cached(response):
     return response
 
 
+@bp.errorhandler(429)
+def _too_many(exc):
+    """The portal's own answer to a client over a limit: when to try again, in its language."""
+    wait = retry_after()
+    minutes = math.ceil(wait / 60)
+    when = ngettext("Please try again in %(num)d second.", "Please try again in %(num)d seconds.", wait) \
+        if wait < 120 else ngettext("Please try again in %(num)d minute.", "Please try again in %(num)d minutes.",
+                                    minutes)
+    tenant = _tenant_in_path()
+    return render_template("portal/too_many.html", tenant=tenant, when=when), 429, {"Retry-After": str(wait)}
+
+
+def _tenant_in_path():
+    """The tenant whose portal the request was for, when its path names one (for the branding)."""
+    slug = (request.view_args or {}).get("slug")
+    if slug is None:
+        return None
+    return db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+
+
 @bp.get("/t/<slug>/")
 def portal(slug: str):
     tenant = get_tenant(slug)
@@ -76,7 +99,7 @@ def submit(slug: str):
     if not form.validate():
         return _portal_page(tenant, form, 400)
     if form.is_bot:
-        return _sent_page(tenant, intake.decoy_reference())
+        return _to_sent_page(tenant, intake.decoy_reference(), form.type.data)
     try:
         created = intake.submit(tenant, form.submission(), channel="portal", language=str(get_locale()),
                                 requester_ip=request.remote_addr, gpc=gpc_signal())
@@ -84,12 +107,26 @@ def submit(slug: str):
         discard()
         show_on_form(form, exc)
         return _portal_page(tenant, form, 400)
-    return _sent_page(tenant, created.reference)
+    return _to_sent_page(tenant, created.reference, created.type)
 
 
-def _sent_page(tenant, reference: str):
-    """The one answer every accepted submission gets, known address or not."""
-    return render_template("portal/sent.html", tenant=tenant, reference=reference)
+def _to_sent_page(tenant, reference: str, request_type: str):
+    """POST-redirect-GET: the answer lives at its own address, which can be reloaded or
+    reopened; what it shows is kept in the visitor's session."""
+    session["sent"] = {"slug": tenant.slug, "reference": reference, "opted_out": request_type == "opt_out",
+                       "gpc": gpc_signal()}
+    return redirect(url_for("portal.sent", slug=tenant.slug), code=303)
+
+
+@bp.get("/t/<slug>/sent")
+def sent(slug: str):
+    """The one answer every accepted submission of a type gets, known address or not."""
+    tenant = get_tenant(slug)
+    shown = session.get("sent")
+    if not shown or shown.get("slug") != tenant.slug:
+        return redirect(url_for("portal.portal", slug=tenant.slug))
+    return render_template("portal/sent.html", tenant=tenant, reference=shown["reference"],
+                           opted_out=shown["opted_out"], gpc=shown["gpc"])
 
 
 def _proof_message(exc: DsarError) -> str:
@@ -124,6 +161,7 @@ def verify_link(slug: str, token: str):
     needs = verification.requirements(tenant, challenge.request.type)
     kinds = verification.data_point_kinds(tenant) if needs.data_points else []
     form = ProofForm()
+    form.use_regime(challenge.request.regime)
     if request.method == "POST" and form.validate():
         try:
             verified = verification.verify_with_token(token, answers=form.answers(kinds),
@@ -152,6 +190,7 @@ def confirm(slug: str):
     if request.method == "POST" and form.validate():
         found = _request_by_reference(tenant.id, form.reference.data)
         if found is not None:
+            form.use_regime(found.regime)
             needs = verification.requirements(tenant, found.type)
             kinds = verification.data_point_kinds(tenant) if needs.data_points else []
         try:
@@ -177,6 +216,20 @@ def _to_status(verified: RightsRequest):
     return redirect(url_for("portal.status", reference=verified.reference, t=status_token(verified)))
 
 
+@bp.route("/t/<slug>/find", methods=["GET", "POST"])
+@find_limit
+def find(slug: str):
+    """Back to one's request without the e-mailed link: the same answer whoever asks."""
+    tenant = get_tenant(slug)
+    form = FindForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("portal/find.html", tenant=tenant, form=form, sent=False), 400
+        intake.resend_status_link(tenant, form.reference.data, form.email.data)
+        return redirect(url_for("portal.find", slug=tenant.slug, sent=1), code=303)
+    return render_template("portal/find.html", tenant=tenant, form=form, sent=request.args.get("sent") == "1")
+
+
 # --- the subject's status page ------------------------------------------------------------
 
 
@@ -194,7 +247,17 @@ def status(reference: str):
     shown = _request_for_status(reference, token)
     tenant = lifecycle.tenant_of(shown)
     return render_template("portal/status.html", tenant=tenant, req=shown, token=token, form=WithdrawForm(),
-                           words=STATUS_WORDS[shown.status], right=RIGHTS_BY_TYPE[shown.type])
+                           words=STATUS_WORDS[shown.status], right=RIGHTS_BY_TYPE[shown.type],
+                           dates=_answer_dates(shown), export=exports.downloadable_export(shown))
+
+
+def _answer_dates(shown: RightsRequest) -> dict:
+    """The date the subject is promised (the dashboard's target) and, where the law's limit is
+    later, that limit too (SPEC §3; ``domain.deadlines``)."""
+    legal = lifecycle.legal_deadline(shown)
+    target = shown.target_date or legal
+    return {"target": target, "legal": legal, "extended": shown.extended_to is not None,
+            "promise": target_is_the_policy_date(target, shown.policy_date, legal)}
 
 
 @bp.post("/r/<reference>/withdraw")

@@ -123,11 +123,18 @@ def _table_result(table: TableOutcome) -> dict:
 
 
 def result_letter(tables: list[dict]) -> dict:
-    """What the ``erasure_done`` message lists, by the data map's labels (never ``source.table``):
-    erased tables in words, retained ones with basis and end."""
+    """What the ``erasure_done`` message lists, by the data map's labels (never ``source.table``,
+    never row counts or column names): per table what was done, in the letter's own words.
+
+    ``erased``: ``[{"what", "action": "delete"|"anonymize", "kept_some"}]`` (``kept_some``: a
+    few rows stayed because they also concern others or are held); ``retained``:
+    ``[{"what", "basis", "until"}]``.
+    """
     return {
-        "erased": [t["text"] for t in tables if t["action"] != "retain" and t["rows"]],
-        "retained": [{"what": t.get("label") or t["table"], "basis": t["basis"],
+        "erased": [{"what": t.get("label") or t["table"].replace("_", " "), "action": t["action"],
+                    "kept_some": bool(t.get("kept"))}
+                   for t in tables if t["action"] != "retain" and t["rows"]],
+        "retained": [{"what": t.get("label") or t["table"].replace("_", " "), "basis": t["basis"],
                       "until": date.fromisoformat(t["until"]) if t["until"] else None}
                      for t in tables if t["action"] == "retain" and t["rows"]],
     }

@@ -242,7 +242,22 @@ def claim_download(token: str, *, now: datetime | None = None) -> Export:
     ``find_download``). The count is one conditional UPDATE, so two downloads racing for
     the last allowed one cannot both win."""
     now = now or utcnow()
-    export = find_download(token, now=now)
+    return claim_export(find_download(token, now=now), now=now)
+
+
+def downloadable_export(request: RightsRequest, *, now: datetime | None = None) -> Export | None:
+    """The request's newest export while its link still works (the subject's status page)."""
+    now = now or utcnow()
+    return db.session.execute(
+        sa.select(Export).where(Export.tenant_id == request.tenant_id, Export.request_id == request.id,
+                                Export.deleted_at.is_(None), Export.expires_at > now,
+                                Export.downloads < Export.max_downloads)
+        .order_by(Export.created_at.desc(), Export.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def claim_export(export: Export, *, now: datetime | None = None) -> Export:
+    """Count one download of ``export``; Gone when it expired or was used up meanwhile."""
+    now = now or utcnow()
     counted = db.session.execute(
         sa.update(Export).where(Export.id == export.id, Export.deleted_at.is_(None), Export.expires_at > now,
                                 Export.downloads < Export.max_downloads)

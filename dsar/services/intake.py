@@ -3,7 +3,9 @@
 Intake never looks at the tenant's data: a known and an unknown address get the same
 answer, the same message and the same work, so nobody learns from the portal whether the
 organisation holds data about someone. Every request but an opt-out waits for the address
-to be proved; an opt-out needs no proof and is verified at once.
+to be proved; an opt-out needs no proof and no staff step (SPEC §4): the address enters the
+suppression list at submission and the request completes. A portal submission that carries
+the browser's Global Privacy Control signal opts the address out in the same way.
 
 Both edges (the WTForms form and the marshmallow schema) validate with the limits below;
 ``check`` validates once more, so the service trusts nothing it was not built for.
@@ -17,17 +19,17 @@ from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES, missing_details
 from dsar.errors import DsarError, ValidationError
 from dsar.models import RightsRequest, Tenant, utcnow
-from dsar.services import identifiers, lifecycle, verification
+from dsar.services import identifiers, lifecycle, suppressions, verification
 from dsar.services.lifecycle import Subject, new_reference
 from dsar.services.notifications import notify_subject, public_url
 
 #: Longest accepted value of each field (the form, the API schema and ``check`` share them).
 LIMITS = {"email": 320, "name": 200, "phone": 40, "customer_id": 100, "details": 5000, "identity": 200,
           "agent_name": 200, "agent_email": 320, "agent_relationship": 200}
-#: Per-IP limits (Flask-Limiter syntax), shared by the portal form and the API.
-SUBMIT_RATE_LIMIT = "5/minute;20/hour"
-VERIFY_RATE_LIMIT = "10/minute;50/hour"
 OPT_OUT_REASON = "an opt-out needs no identity verification (SPEC §4)"
+#: What an opt-out lists at once: the address it was sent with. A phone number typed beside it
+#: is a hint like any other (SPEC §4): it stays on the request for staff, off the list.
+OPT_OUT_KINDS = ("email",)
 
 
 @dataclass(frozen=True)
@@ -120,11 +122,26 @@ def submit(tenant: Tenant, submission: Submission, *, channel: str = "portal", l
            requester_ip: str | None = None, gpc: bool = False) -> RightsRequest:
     """Record the request and queue its first message, in the caller's transaction.
 
-    Every request but ``opt_out`` gets the verification message (link and code); an
-    ``opt_out`` is verified at once and acknowledged. Either message confirms receipt.
+    Every request but ``opt_out`` gets the verification message (link and code). An
+    ``opt_out`` takes effect at once: its address enters the suppression list, the request
+    completes and the subject is told. ``gpc`` on a portal submission of another type is
+    honoured as an opt-out too: a second, completed ``opt_out`` request for the same address.
     """
     submission = check(submission)
     check_identities(tenant, submission.identities)
+    request = _record(tenant, submission, channel, language, requester_ip, gpc)
+    if submission.type == "opt_out":
+        opt_out_at_once(request)
+    else:
+        send_verification(request, tenant)
+        if gpc and channel == "portal":
+            opt_out_at_once(_record(tenant, replace(submission, type="opt_out", details=None, identities=()),
+                                    channel, language, requester_ip, gpc))
+    return request
+
+
+def _record(tenant: Tenant, submission: Submission, channel: str, language: str, requester_ip: str | None,
+            gpc: bool) -> RightsRequest:
     request = lifecycle.create_request(
         tenant, type=submission.type, regime=submission.regime, channel=channel, language=language,
         subject=Subject(email=submission.email, name=submission.name, phone=submission.phone,
@@ -133,13 +150,15 @@ def submit(tenant: Tenant, submission: Submission, *, channel: str = "portal", l
         requester_ip=requester_ip, gpc=gpc, actor="agent" if submission.agent else "subject")
     identifiers.record(request, {"phone": submission.phone, "customer_id": submission.customer_id,
                                  **dict(submission.identities)})
-    if submission.type == "opt_out":
-        lifecycle.verify(request, "system:opt_out", reason=OPT_OUT_REASON)
-        notify_subject(request, "acknowledgement")
-    else:
-        send_verification(request, tenant)
     request.acknowledged_at = utcnow()
     return request
+
+
+def opt_out_at_once(request: RightsRequest) -> RightsRequest:
+    """An opt-out without proof or staff (SPEC §4): verified by the system, its address on the
+    suppression list, completed; the "completed" message tells the subject."""
+    lifecycle.verify(request, "system:opt_out", reason=OPT_OUT_REASON)
+    return suppressions.suppress(request, "system:opt_out", kinds=OPT_OUT_KINDS)
 
 
 def send_verification(request: RightsRequest, tenant: Tenant) -> None:
@@ -148,6 +167,24 @@ def send_verification(request: RightsRequest, tenant: Tenant) -> None:
     notify_subject(request, "verification", code=challenge.code, expires_at=challenge.expires_at,
                    verify_url=public_url("portal.verify_link", slug=tenant.slug, token=challenge.token),
                    confirm_url=public_url("portal.confirm", slug=tenant.slug, reference=request.reference))
+
+
+def resend_status_link(tenant: Tenant, reference: str, email: str) -> None:
+    """Send the status link again to the request's own address, when ``reference`` is one of
+    ``tenant``'s requests made with ``email``; otherwise do nothing. The caller answers the
+    same either way (SPEC §4), and the message only ever goes to the address on the request."""
+    from sqlalchemy import select
+
+    from dsar.extensions import db
+
+    found = db.session.execute(select(RightsRequest).where(
+        RightsRequest.tenant_id == tenant.id,
+        RightsRequest.reference == (reference or "").strip().upper())).scalar_one_or_none()
+    if found is None:
+        return
+    given = normalise_email(email).casefold()
+    if (lifecycle.subject_of(found).email or "").casefold() == given:
+        notify_subject(found, "status_link")
 
 
 def decoy_reference() -> str:

@@ -249,13 +249,23 @@ def approve(request: RightsRequest, actor: str) -> RightsRequest:
     return act(request, "approve", actor)
 
 
-def deny(request: RightsRequest, actor: str, reason: str) -> RightsRequest:
-    """Refused, with the reason the subject is told (SPEC §3: shown to the subject)."""
+def deny(request: RightsRequest, actor: str, reason: str, *, message: str | None = None) -> RightsRequest:
+    """Refused: ``reason`` is recorded; the subject's letter carries ``message``, the words
+    staff wrote for them (a reason written for the file stays internal)."""
     act(request, "deny", actor, reason=reason)
     request.denial_reason = reason.strip()
     _close(request, "denied")
-    _tell_subject(request, "denied", reason=request.denial_reason)
+    _tell_subject(request, "denied", message=_message(message))
     return request
+
+
+def _message(text: str | None) -> str | None:
+    """Staff's optional message to the subject: stripped, at most 5000 characters."""
+    text = (text or "").strip()
+    if len(text) > 5000:
+        raise ValidationError("the message to the subject is longer than 5000 characters",
+                              details={"field": "message"})
+    return text or None
 
 
 def pause(request: RightsRequest, actor: str, reason: str, *, now: datetime | None = None) -> RightsRequest:
@@ -285,10 +295,12 @@ def _paused_so_far(request: RightsRequest, today: date) -> int:
     return max(0, (today - request.paused_at.astimezone(timezone.utc).date()).days)
 
 
-def extend(request: RightsRequest, actor: str, reason: str, *, now: datetime | None = None) -> RightsRequest:
+def extend(request: RightsRequest, actor: str, reason: str, *, now: datetime | None = None,
+           message: str | None = None) -> RightsRequest:
     """The one extension the regime allows (gdpr/uk_gdpr: to three months after receipt;
     ccpa: +45 days), granted only before the original deadline has passed — a pause in
-    progress counts — and told to the subject with the reasons."""
+    progress counts — and told to the subject (with ``message`` when staff wrote one for them;
+    ``reason`` is recorded)."""
     check_action("extend", request.status)
     tenant = tenant_of(request)
     today = (now or utcnow()).date()
@@ -298,8 +310,9 @@ def extend(request: RightsRequest, actor: str, reason: str, *, now: datetime | N
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("a reason is required to extend", details={"field": "reason"})
+    message = _message(message)
     refresh_deadlines(request, tenant, extended=True)
-    told = _tell_subject(request, "extended", reason=reason, new_date=request.extended_to)
+    told = _tell_subject(request, "extended", message=message, new_date=request.extended_to)
     audit.record(request.tenant_id, "extend", actor, request=request, reason=reason,
                  payload={"extended_to": request.extended_to.isoformat(), "subject_told": told})
     return request
@@ -318,16 +331,22 @@ def schedule_erasure(request: RightsRequest, actor: str, *, now: datetime | None
 
 
 def complete(request: RightsRequest, actor: str, *, outcome: str = "complied",
-             result: dict | None = None, reason: str | None = None) -> RightsRequest:
+             result: dict | None = None, reason: str | None = None,
+             message: str | None = None) -> RightsRequest:
     """Close a fulfilled request. A scheduled erasure closes so only with the record of its
-    run (``result["erasure"]``), or in part with a recorded ``reason`` (SPEC §6)."""
+    run (``result["erasure"]``), or in part with a recorded ``reason`` (SPEC §6). With
+    ``message`` (staff's words for the subject) the subject gets the "completed" letter
+    carrying it; ``reason`` stays internal."""
     _check_choice("outcome", outcome, FULFILLED_OUTCOMES)
     erasure_ran = bool(((result or {}).get("erasure") or {}).get("executed_at"))
     check_completion(request.status, outcome, erasure_ran=erasure_ran, reason=reason)
+    message = _message(message)
     act(request, "complete", actor, reason=reason, payload={"outcome": outcome})
     _close(request, outcome)
     if result is not None:
         request.result = result
+    if message:
+        _tell_subject(request, "completed", message=message)
     return request
 
 

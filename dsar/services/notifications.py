@@ -6,8 +6,10 @@ a member of staff, in English. Both render ``templates/mail/<template>.{txt,html
 put the message in the transactional outbox of the caller's transaction: it leaves once
 the caller commits (see ``dsar.mail.outbox``).
 
-Every subject message gets ``tenant_name``, ``reference``, ``request_type`` (in words),
-``name``, ``received_at``, ``due_date`` (the legal deadline, extension included),
+Every subject message gets ``tenant_name``, ``reference``, ``kind`` (the request type's code),
+``request_type`` (in words),
+``name``, ``received_at``, ``due_date`` (the target date: what the tenant promised, as the
+dashboard and the status page show it),
 ``contact_email``, ``portal_url`` and ``status_url`` (the secret link to the subject's
 status page).
 Templates and the further context each needs (``dsar.mail.messages``):
@@ -15,14 +17,15 @@ Templates and the further context each needs (``dsar.mail.messages``):
 =================== ==================================================================
 verification        verify_url, confirm_url, code, expires_at          (dsar.services.intake)
 acknowledgement     —                                                   (after verification)
-extended            reason, new_date
-denied              reason
-paused              reason
-completed           —
+extended            new_date (optional: message, staff's words for the subject)
+denied              — (optional: message)
+paused              reason (what staff wait for, written for the subject)
+completed           — (optional: message)
 erasure_scheduled   erasure_at (the status link cancels)
-erasure_done        result: {"erased": [...], "retained": [{"what", "basis", "until"}]}
+erasure_done        result: {"erased": [{"what", "action", "kept_some"}], "retained": [{"what", "basis", "until"}]}
 export_ready        download_url, expires_at (optional: max_downloads)
 expired             —                                                   (expire-unverified)
+status_link         —              (the portal's "find my request" page: the link again)
 reminder (staff)    reference, days_left, due_date (optional: request_url)
 overdue_digest      requests: [{"reference", "type", "due_date", "days_overdue"}] (optional: dashboard_url)
 =================== ==================================================================
@@ -52,9 +55,9 @@ def notify_subject(request: RightsRequest, template: str, **context: Any) -> Out
         return None
     tenant = tenant_of(request)
     common = {
-        "tenant_name": tenant.name, "reference": request.reference, "name": subject.name,
+        "tenant_name": tenant.name, "reference": request.reference, "name": subject.name, "kind": request.type,
         "request_type": RIGHTS_BY_TYPE[request.type].short, "regime": REGIME_NAMES.get(request.regime),
-        "received_at": request.received_at.date(), "due_date": request.extended_to or request.due_date,
+        "received_at": request.received_at.date(), "due_date": request.target_date or request.extended_to or request.due_date,
         "contact_email": tenant.contact_email or tenant.dpo_email, "status_url": status_url(request),
         "portal_url": public_url("portal.portal", slug=tenant.slug),
     }

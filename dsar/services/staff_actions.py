@@ -22,6 +22,11 @@ def _reason(fields: Fields) -> str | None:
     return (str(fields.get("reason") or "")).strip() or None
 
 
+def _message(fields: Fields) -> str | None:
+    """Staff's words for the subject (a letter carries them); a reason stays internal."""
+    return (str(fields.get("message") or "")).strip() or None
+
+
 #: action -> what it does, given the request, the actor and the fields.
 RUN: dict[str, Callable[[RightsRequest, str, Fields], object]] = {
     "verify": lambda r, actor, f: lifecycle.verify(r, actor, reason=_reason(f)),
@@ -29,11 +34,11 @@ RUN: dict[str, Callable[[RightsRequest, str, Fields], object]] = {
     "pause": lambda r, actor, f: lifecycle.pause(r, actor, _reason(f) or ""),
     "resume": lambda r, actor, f: lifecycle.resume(r, actor, reason=_reason(f)),
     "complete": lambda r, actor, f: lifecycle.complete(r, actor, outcome=str(f.get("outcome") or "complied"),
-                                                       reason=_reason(f)),
-    "deny": lambda r, actor, f: lifecycle.deny(r, actor, _reason(f) or ""),
+                                                       reason=_reason(f), message=_message(f)),
+    "deny": lambda r, actor, f: lifecycle.deny(r, actor, _reason(f) or "", message=_message(f)),
     "cancel": lambda r, actor, f: lifecycle.cancel(r, actor, _reason(f) or ""),
     "fulfil": lambda r, actor, f: fulfilment.fulfil(r, actor),
-    "extend": lambda r, actor, f: lifecycle.extend(r, actor, _reason(f) or ""),
+    "extend": lambda r, actor, f: lifecycle.extend(r, actor, _reason(f) or "", message=_message(f)),
     "confirm_identifier": lambda r, actor, f: identifiers.confirm(r, str(f.get("kind") or ""), actor,
                                                                   _reason(f) or ""),
 }

@@ -33,13 +33,14 @@ class SuppressionStatus:
     since: datetime | None  # when the identifier was first listed
 
 
-def suppress(request: RightsRequest, actor: str) -> RightsRequest:
-    """List the subject's e-mail and phone with the request type as reason; complete the request.
+def suppress(request: RightsRequest, actor: str, *, kinds: tuple[str, ...] = LISTED_KINDS) -> RightsRequest:
+    """List the subject's identifiers of ``kinds`` (e-mail and phone) with the request type as
+    reason; complete the request.
 
     Idempotent: an identifier already listed for this reason is not listed twice.
     """
     subject = lifecycle.subject_of(request)
-    values = {kind: getattr(subject, kind) for kind in LISTED_KINDS if getattr(subject, kind)}
+    values = {kind: getattr(subject, kind) for kind in kinds if getattr(subject, kind)}
     if not values:
         raise Conflict("the request has no e-mail or phone to put on the suppression list; "
                        "record one with the request first", details={"field": "subject"})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from dsar.domain import regimes
@@ -16,42 +17,47 @@ from dsar.domain import regimes
 class Right:
     type: str
     title: object        # lazy string: what the portal's choice says
-    article: str         # where the right comes from
+    source: str          # where the right comes from, "{gdpr}" standing for the law's local name
     explanation: object  # lazy string: the right in plain words
     short: object        # lazy string: used inside sentences ("your request for …")
 
+    @property
+    def article(self) -> str:
+        """``GDPR Art. 15`` in the page's language: RGPD in French and Spanish, DSGVO in German."""
+        return self.source.format(gdpr=gettext("GDPR"))
+
 
 RIGHTS: tuple[Right, ...] = (
-    Right("access", _l("See the data you hold about me"), "GDPR Art. 15",
+    Right("access", _l("See the data you hold about me"), "{gdpr} Art. 15",
           _l("You can ask whether we process data about you and get a copy of it, with what we use "
              "it for, where it came from, who receives it and how long we keep it."),
           _l("a copy of your data")),
-    Right("portability", _l("Get my data in a portable file"), "GDPR Art. 20",
+    Right("portability", _l("Get my data in a portable file"), "{gdpr} Art. 20",
           _l("You can receive the data you gave us in a structured, machine-readable file (JSON in a "
              "ZIP) to keep or to take to another service."),
           _l("your data in a portable file")),
-    Right("erasure", _l("Erase my data"), "GDPR Art. 17",
+    Right("erasure", _l("Erase my data"), "{gdpr} Art. 17",
           _l("You can ask us to delete your data. We keep only what the law obliges us to keep (for "
              "example invoices), and we tell you what and why. You can cancel during a short waiting "
              "period before the deletion runs."),
           _l("the erasure of your data")),
-    Right("rectification", _l("Correct my data"), "GDPR Art. 16",
+    Right("rectification", _l("Correct my data"), "{gdpr} Art. 16",
           _l("You can have inaccurate data about you corrected and incomplete data completed. Tell us "
              "what is wrong in the details field."),
           _l("the correction of your data")),
-    Right("restriction", _l("Restrict the use of my data"), "GDPR Art. 18",
+    Right("restriction", _l("Restrict the use of my data"), "{gdpr} Art. 18",
           _l("You can ask us to keep your data but stop using it, for example while you contest its "
              "accuracy or while we check an objection."),
           _l("a restriction of the use of your data")),
-    Right("objection", _l("Object to the use of my data"), "GDPR Art. 21",
+    Right("objection", _l("Object to the use of my data"), "{gdpr} Art. 21",
           _l("You can object to processing based on our legitimate interests, and always to direct "
              "marketing. We then stop unless we have compelling legitimate grounds."),
           _l("your objection to the use of your data")),
-    Right("withdraw_consent", _l("Withdraw my consent"), "GDPR Art. 7(3)",
+    Right("withdraw_consent", _l("Withdraw my consent"), "{gdpr} Art. 7(3)",
           _l("Where we rely on your consent, you can withdraw it at any time, as easily as you gave "
              "it. What we did before stays lawful."),
           _l("the withdrawal of your consent")),
-    Right("opt_out", _l("Opt out of marketing and sale"), "GDPR Art. 21(2), CCPA §1798.120",
+    Right("opt_out", _l("Opt out of marketing and sale"), "{gdpr} Art. 21(2), CCPA §1798.120",
           _l("You can stop direct marketing and the sale or sharing of your personal information. "
              "This needs no proof of identity, and your browser's Global Privacy Control signal counts "
              "as this request."),
@@ -77,7 +83,7 @@ STATUS_WORDS = {
                   _l("Your data will be erased at the end of the waiting period. You can still cancel "
                      "below until then.")),
     "completed": (_l("Completed"), _l("We have answered your request. Nothing more is needed from you.")),
-    "denied": (_l("Refused"), _l("We could not do what you asked; the reason is given below.")),
+    "denied": (_l("Refused"), _l("We could not do what you asked; our message to you explains it.")),
     "withdrawn": (_l("Withdrawn"), _l("You withdrew this request. Nothing more will happen.")),
     "expired": (_l("Closed: never confirmed"),
                 _l("The e-mail address was not confirmed in time. You can send a new request at any time.")),

@@ -30,7 +30,7 @@ def test_a_request_is_accepted_and_the_message_sent(client, acme):
                               "agent": {"name": "Pat", "email": "pat@example.com", "relationship": "parent"}})
     assert response.status_code == 202
     reference = response.get_json()["reference"]
-    assert response.get_json() == {"reference": reference}
+    assert response.get_json() == {"reference": reference, "status": "unverified"}
     request = request_by_reference(reference)
     assert (request.channel, request.regime, request.language, request.status) == ("api", "ccpa", "de", "unverified")
     assert [(m.row.template, m.to) for m in mails()] == [("verification", "alice@example.com")]

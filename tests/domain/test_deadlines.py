@@ -13,6 +13,7 @@ from dsar.domain.deadlines import (
     Deadlines,
     add_business_days,
     calendar_months_after,
+    clock_start,
     check_can_extend,
     check_can_pause,
     compute_deadlines,
@@ -23,6 +24,7 @@ from dsar.domain.deadlines import (
     next_working_day,
     normalise_country,
     shortest_response_days,
+    target_is_the_policy_date,
 )
 from dsar.domain.regimes import get_regime
 from dsar.errors import Conflict, ValidationError
@@ -482,3 +484,28 @@ def test_erasure_never_executes_after_the_deadline(start, grace_days, due):
     executed = erasure_execution_date(start, grace_days, due)
     assert executed <= due
     assert executed <= start + timedelta(days=grace_days)
+
+
+# --- when the clock starts; which date the subject is told ----------------------------------------
+
+
+@pytest.mark.parametrize(("received", "now", "start"), [
+    pytest.param(D(2026, 12, 1), datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc),
+                 datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc), id="today-is-now"),
+    pytest.param(D(2026, 11, 27), datetime(2026, 12, 1, 15, 30, tzinfo=timezone.utc),
+                 datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc), id="a-letter-from-friday-starts-friday"),
+    pytest.param(D(2026, 12, 31), datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+                 datetime(2027, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))), id="today-in-utc-not-local"),
+])
+def test_the_clock_starts_at_the_start_of_the_day_received(received, now, start):
+    assert clock_start(received, now) == start
+
+
+@pytest.mark.parametrize(("target", "policy", "legal", "promise"), [
+    pytest.param(D(2026, 12, 31), D(2026, 12, 31), D(2027, 1, 4), True, id="policy-earlier"),
+    pytest.param(D(2027, 1, 4), None, D(2027, 1, 4), False, id="no-policy"),
+    pytest.param(D(2027, 2, 28), D(2027, 2, 28), D(2027, 2, 28), False, id="same-day-is-the-law"),
+    pytest.param(D(2027, 1, 4), D(2027, 1, 10), D(2027, 1, 4), False, id="legal-earlier"),
+])
+def test_whether_the_target_is_the_policy_promise(target, policy, legal, promise):
+    assert target_is_the_policy_date(target, policy, legal) is promise

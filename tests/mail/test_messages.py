@@ -20,16 +20,17 @@ CONTEXT = {
     "verification": {"verify_url": "http://x/verify/T", "confirm_url": "http://x/confirm", "code": "123456",
                      "expires_at": utcnow() + timedelta(hours=72)},
     "acknowledgement": {},
-    "extended": {"reason": "Many systems to search <b>", "new_date": date(2026, 5, 1)},
-    "denied": {"reason": "We hold no account for you & cannot act"},
+    "extended": {"message": "Many systems to search <b>", "new_date": date(2026, 5, 1)},
+    "denied": {"message": "We hold no account for you & cannot act"},
     "paused": {"reason": "Please send a copy of your ID"},
     "completed": {},
     "erasure_scheduled": {"erasure_at": utcnow() + timedelta(days=30)},
-    "erasure_done": {"result": {"erased": ["accounts (app): 1 row deleted"],
-                                "retained": [{"what": "invoices (app)", "basis": "Tax law", "until": date(2032, 1, 1)}]}},
+    "erasure_done": {"result": {"erased": [{"what": "Your account", "action": "delete", "kept_some": False}],
+                                "retained": [{"what": "Invoices", "basis": "Tax law", "until": date(2032, 1, 1)}]}},
     "export_ready": {"download_url": "http://x/download/T", "expires_at": utcnow() + timedelta(days=7),
                      "max_downloads": 3},
     "expired": {},
+    "status_link": {},
 }
 
 
@@ -92,8 +93,8 @@ def test_the_erasure_letter_lists_what_was_kept_and_why(request_in):
     notify_subject(request, "erasure_done", **CONTEXT["erasure_done"])
     db.session.commit()
     text = last_mail("erasure_done").text
-    assert "- accounts (app): 1 row deleted" in text
-    assert "- invoices (app): Tax law (until January 1, 2032)" in text
+    assert "- Your account: deleted." in text
+    assert "- Invoices: Tax law (until January 1, 2032)" in text
 
 
 def test_staff_messages(app):
@@ -120,7 +121,7 @@ def test_mistakes_are_caught_before_anything_is_queued(request_in):
     with pytest.raises(ValueError, match="not one of these messages"):
         notify_subject(request, "birthday")
     with pytest.raises(ValueError, match="needs reason"):
-        notify_subject(request, "denied")
+        notify_subject(request, "paused")
     with pytest.raises(ValueError, match="not one of these messages"):
         notify_staff(None, "x@example.com", "verification")
 

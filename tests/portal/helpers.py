@@ -67,10 +67,11 @@ def all_requests() -> list[RightsRequest]:
 FORM = {"type": "access", "email": "alice@example.com", "name": "Alice Example", "regime": "gdpr"}
 
 
-def portal_submit(client, slug: str = "acme", headers: dict | None = None, **fields):
+def portal_submit(client, slug: str = "acme", headers: dict | None = None, follow_redirects: bool = True, **fields):
+    """Submit the portal form; by default follow its redirect to the "sent" page (POST-redirect-GET)."""
     data = {**FORM, **fields}
     return client.post(f"/t/{slug}/requests", data={k: v for k, v in data.items() if v is not None},
-                       headers=headers or {})
+                       headers=headers or {}, follow_redirects=follow_redirects)
 
 
 REFERENCE_IN_PAGE = re.compile(r"DSR-[0-9A-Z]{4}-[0-9A-Z]{4}")

@@ -124,8 +124,8 @@ def test_gpc_preselects_opt_out_and_is_recorded(client, tenant):
     response = portal_submit(client, type="opt_out", headers={"Sec-GPC": "1"})
     assert response.status_code == 200
     [request] = all_requests()
-    assert request.gpc is True and request.status == "verified"
-    assert [m.row.template for m in mails()] == ["acknowledgement"]
+    assert request.gpc is True and request.status == "completed"  # at once (SPEC §4)
+    assert [m.row.template for m in mails()] == ["completed"]
 
 
 def test_without_gpc_nothing_is_preselected_or_recorded(client, tenant):

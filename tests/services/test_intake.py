@@ -51,13 +51,13 @@ def test_an_authorised_agent_is_recorded_but_the_subject_proves_the_address(tena
     assert actor == "agent"
 
 
-def test_an_opt_out_needs_no_verification(tenant):
+def test_an_opt_out_needs_no_verification_and_no_staff(tenant):
     request = intake.submit(tenant, Submission(type="opt_out", email="bob@example.com"), gpc=True)
     db.session.commit()
-    assert request.status == "verified" and request.gpc is True and request.challenges == []
+    assert request.status == "completed" and request.gpc is True and request.challenges == []
     event = db.session.execute(select(AuditEvent).where(AuditEvent.kind == "verify")).scalar_one()
     assert event.actor == "system:opt_out" and "opt-out" in event.reason
-    assert [m.row.template for m in mails()] == ["acknowledgement"]
+    assert [m.row.template for m in mails()] == ["completed"]
 
 
 @pytest.mark.parametrize("submission, field", [

@@ -146,7 +146,8 @@ def test_receipt_day_is_the_utc_date_whatever_the_offset_given(app):
 def test_extend_within_the_first_period(app, regime, country, received, today, due, extended_to):
     tenant = make_tenant(regime=regime, country=country)
     request = working(tenant, received)
-    lifecycle.extend(request, "user:1", "  1,200 pages of records to review  ", now=at(today))
+    lifecycle.extend(request, "user:1", "  1,200 pages of records to review  ", now=at(today),
+                     message="1,200 pages of records to review")
     db.session.commit()
     assert (request.due_date, request.extended_to, request.target_date) == (due, extended_to, extended_to)
     [event] = events(request, "extend")
@@ -430,16 +431,17 @@ def test_staff_verification_needs_a_reason_the_subject_does_not(app):
     assert request.status == "verified"
 
 
-def test_deny_records_the_reason_for_the_subject(app):
+def test_deny_records_the_reason_and_tells_the_subject_the_message(app):
     tenant = make_tenant()
     request = new_request(tenant, D(2025, 3, 3))
     with pytest.raises(ValidationError):
         lifecycle.deny(request, "user:1", "")
-    lifecycle.deny(request, "user:1", " manifestly unfounded: the fifth identical request this month ")
+    lifecycle.deny(request, "user:1", " manifestly unfounded: the fifth identical request this month ",
+                   message="This is the fifth identical request this month.")
     assert (request.status, request.outcome) == ("denied", "denied")
     assert request.denial_reason == "manifestly unfounded: the fifth identical request this month"
     [text] = messages(request, "denied")
-    assert "the fifth identical request this month" in text
+    assert "This is the fifth identical request this month." in text and "manifestly unfounded:" not in text
     with pytest.raises(Conflict, match="cannot approve a request that is denied"):
         lifecycle.approve(request, "user:1")
 
