@@ -2,10 +2,10 @@
 
 ``purposes:``, ``recipients:``, ``transfers:`` and ``automated_decisions:`` are validated
 one by one by the schema; what it cannot see is a table naming a purpose that is not
-declared, a source naming a recipient nobody declared, or a transfer to nobody. A map that
-declares no ``purposes:`` (or no ``recipients:``) keeps its free-text table purposes (and
-plain recipient names): ``datamap check`` warns that the letter then lacks a legal basis
-(or a category of recipient).
+declared (the letter would show the key as a purpose) or a transfer to nobody: errors. A map
+that declares no ``purposes:`` keeps its free-text table purposes, and a source's recipient
+that ``recipients:`` does not declare is still named (and notified, Art. 19): ``datamap
+check`` warns that the letter then lacks a legal basis or a category of recipient.
 """
 from __future__ import annotations
 
@@ -24,9 +24,6 @@ def transparency_issues(raw) -> list[tuple[PathKey, str]]:
     issues = []
     for index, source in sources:
         path = ("sources", index)
-        if isinstance(recipients, dict):
-            issues += _undeclared(source.get("recipients"), recipients, path + ("recipients",),
-                                  "recipient", "recipients")
         if isinstance(purposes, dict) and isinstance(source.get("tables"), list):
             for number, table in enumerate(source["tables"]):
                 if isinstance(table, dict):
@@ -64,8 +61,8 @@ def transparency_warnings(datamap: DataMap) -> list[str]:
                         "and name the keys in each table's purposes)")
     named = dict(datamap.recipients)
     plain = [r for s in datamap.sources for r in s.recipients if r not in named]
-    if plain:
-        warnings.append(f"recipients: {', '.join(dict.fromkeys(plain))} have no category; declare them under "
+    for name in dict.fromkeys(plain):
+        warnings.append(f'recipients: "{name}" has no category{suggest(name, named)}; declare it under '
                         "recipients: {name: {category: ...}} so the access letter can name the kind of recipient")
     if datamap.transfers is None:
         warnings.append("transfers: not declared; the access letter cannot say whether data leaves the EU/UK "

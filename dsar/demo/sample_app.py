@@ -75,6 +75,21 @@ def sample_datamap_yaml(url: str, *, tenant: str = "acme") -> str:
     """The data map (SPEC §5) describing the sample application at ``url``."""
     return f"""\
 tenant: {tenant}
+purposes:
+  service: {{description: Providing the chat service you signed up for, legal_basis: contract}}
+  support: {{description: Answering your questions and support requests, legal_basis: contract}}
+  security:
+    description: Keeping the chat widget secure and working
+    legal_basis: legitimate_interests
+    interest: detecting abuse of the widget and fixing its faults
+  billing: {{description: Billing you and keeping our accounts, legal_basis: legal_obligation}}
+recipients:
+  Stripe: {{category: Payment processor, description: takes your card payments}}
+  SendGrid: {{category: E-mail delivery service, description: delivers the e-mails our service sends you}}
+transfers:
+  - {{to: Stripe, country: US, safeguard: adequacy, details: the UK Extension to the EU-US Data Privacy Framework}}
+  - {{to: SendGrid, country: US, safeguard: uk_idta}}
+automated_decisions: []
 sources:
   - name: app
     url: {json.dumps(url)}
@@ -120,8 +135,7 @@ sources:
         primary_key: id
         link: {{account_id: accounts.id}}
         categories: {{billing_name: user.name, amount: user.financial}}
-        erasure: {{retain: {{basis: "Tax law: legal obligation, Art. 17(3)(b)", until: 7 years, from: issued_at,
-                            event: the invoice was issued}}}}
+        erasure: {{retain: {{basis: "Tax law: legal obligation, Art. 17(3)(b)", until: 7 years, from: issued_at}}}}
         purposes: [billing]
         origin: Created by us when we bill you for your subscription.
         retention: {{after: 7 years, from: issued_at, event: the invoice was issued, action: delete}}
@@ -129,21 +143,6 @@ sources:
         primary_key: id
         categories: {{ip: user.device.ip_address}}
         retention: {{after: 90 days, from: logged_at, action: delete}}
-purposes:
-  service: {{description: Providing the chat service you signed up for, legal_basis: contract}}
-  support: {{description: Answering your questions and support requests, legal_basis: contract}}
-  security:
-    description: Keeping the chat widget secure and working
-    legal_basis: legitimate_interests
-    interest: detecting abuse of the widget and fixing its faults
-  billing: {{description: Billing you and keeping our accounts, legal_basis: legal_obligation}}
-recipients:
-  Stripe: {{category: Payment processor, description: takes your card payments}}
-  SendGrid: {{category: E-mail delivery service, description: delivers the e-mails our service sends you}}
-transfers:
-  - {{to: Stripe, country: US, safeguard: adequacy, details: the UK Extension to the EU-US Data Privacy Framework}}
-  - {{to: SendGrid, country: US, safeguard: uk_idta}}
-automated_decisions: []
 """
 
 
