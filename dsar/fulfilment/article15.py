@@ -45,20 +45,19 @@ class Controller:
 def access_answer(datamap: DataMap, controller: Controller, *, reference: str, subject_label: str,
                   now: dt.datetime, only_provided: bool) -> ExportContext:
     """The letter's context for the tables an access (or, ``only_provided``, portability) answer holds."""
-    tables = [(source, table) for source in datamap.sources for table in source.tables
-              if table.takes_part and (table.provided_by_subject or not only_provided)]
-    keys = {id(table): f"{source.name}/{table.name}" for source, table in tables}
+    entries = [(f"{source.name}/{table.name}", source, table) for source in datamap.sources
+               for table in source.tables if table.takes_part and (table.provided_by_subject or not only_provided)]
     overrides = controller.retention_overrides or {}
     authority = supervisory_authority(controller.authority_setting, controller.regime)
     return ExportContext(
         reference=reference, tenant_name=controller.name, generated_at=now, subject_label=subject_label,
-        purposes=purpose_lines(datamap, [table for _, table in tables], controller.regime),
-        categories={keys[id(t)]: sorted({category for _, category in t.categories}) for _, t in tables},
+        purposes=purpose_lines(datamap, [table for _, _, table in entries], controller.regime),
+        categories={key: sorted({category for _, category in t.categories}) for key, _, t in entries},
         recipients=recipient_lines(datamap),
-        retention={keys[id(t)]: retention_words(t, _override(overrides, s.name, t.name), now) for s, t in tables},
-        labels={keys[id(t)]: t.label for _, t in tables},
+        retention={key: retention_words(t, _override(overrides, s.name, t.name), now) for key, s, t in entries},
+        labels={key: t.label for key, _, t in entries},
         data_source=" ".join(source.description for source in datamap.sources if source.description),
-        origins={keys[id(t)]: origin_words(t, controller.name) for _, t in tables},
+        origins={key: origin_words(t, controller.name) for key, _, t in entries},
         transfers=None if datamap.transfers is None else [transfer_words(t, datamap) for t in datamap.transfers],
         transfer_region=TRANSFER_REGIONS.get(controller.regime, "the EU and the UK"),
         automated_decisions=None if datamap.automated_decisions is None else [
