@@ -6,6 +6,7 @@ data, never markup.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -174,10 +175,22 @@ def _lines(items, kind):
     return [item if isinstance(item, kind) else kind(str(item)) for item in items]
 
 
+def _held_purposes(purposes: list[PurposeLine], held: set[str]) -> list[PurposeLine]:
+    """Purposes of the data the package holds (one naming no data concerns all of it)."""
+    kept = []
+    for purpose in purposes:
+        data = tuple(label for label in purpose.data if label in held)
+        if data or not purpose.data:
+            kept.append(dataclasses.replace(purpose, data=data))
+    return kept
+
+
 def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary]) -> str:
     """The HTML letter for ``context``, listing ``tables`` (those with rows, then the rest)."""
     template = _environment().get_template("README.html.j2")
     with_data = [t for t in tables if t.rows]
+    held = {t.key for t in with_data}
+    held_labels = {context.labels.get(t.key) or t.table for t in with_data}
     keys = sorted({c for t in with_data for c in context.categories.get(t.key, ())}, key=category_name)
     return template.render(
         ctx=context,
@@ -187,7 +200,10 @@ def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary]) 
         table_categories={t.key: ", ".join(dict.fromkeys(category_name(c) for c in context.categories.get(t.key, ())))
                           for t in with_data},
         all_categories=list(dict.fromkeys((category_name(c), category_description(c)) for c in keys)),
-        purposes=_lines(context.purposes, PurposeLine),
+        purposes=_held_purposes(_lines(context.purposes, PurposeLine), held_labels),
+        # The answer is about the subject's data: what holds none of it is only named as searched.
+        retention={key: words for key, words in context.retention.items() if key in held},
+        origins={key: words for key, words in context.origins.items() if key in held},
         recipients=_lines(context.recipients, RecipientLine),
         authority_link=safe_link(context.authority_url) if context.authority_url else None,
     )

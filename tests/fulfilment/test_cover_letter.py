@@ -82,13 +82,20 @@ automated_decisions:
 """
 
 
-def letter(map_text: str, controller: Controller, *, rows: int = 2, only_provided: bool = False) -> str:
+def letter(map_text: str, controller: Controller, *, rows: int = 2, only_provided: bool = False,
+           empty: tuple[str, ...] = ()) -> str:
+    """The letter for a subject with ``rows`` rows in every table the answer covers but ``empty``."""
     datamap = parse_datamap(map_text)
     context = access_answer(datamap, controller, reference="DSAR-2026-0007", subject_label="alex@example.com",
                             now=NOW, only_provided=only_provided)
-    tables = [TableSummary(s.name, t.name, rows, (f"data/{s.name}/{t.name}.json",))
-              for s in datamap.sources for t in s.tables if t.takes_part]
+    tables = [TableSummary(s.name, t.name, 0 if t.name in empty else rows, (f"data/{s.name}/{t.name}.json",))
+              for s in datamap.sources for t in s.tables if t in context_tables(datamap, only_provided)]
     return render_cover_letter(context, tables)
+
+
+def context_tables(datamap, only_provided: bool) -> list:
+    return [t for s in datamap.sources for t in s.tables
+            if t.takes_part and (t.provided_by_subject or not only_provided)]
 
 
 def words(page: str) -> str:
@@ -217,6 +224,14 @@ def test_portability_states_only_the_purposes_of_what_it_holds():
     text = words(letter(EVERYTHING, Controller(name="Acme", regime="gdpr"), only_provided=True))
     assert "Selling and delivering what you order" in text and "Sending you our newsletter" in text
     assert "Deciding whether to offer you credit" not in text and "Credit checks" not in text
+
+
+def test_the_answer_is_about_the_data_held_not_every_place_searched():
+    text = words(letter(sample_datamap_yaml("sqlite:///demo.db"), DEMO, empty=("support_tickets", "invoices")))
+    assert "We also searched these places and found nothing about you: support tickets, invoices." in text
+    assert "Answering your questions and support requests" not in text and "Billing you" not in text
+    assert "Deleted 2 years after" not in text and "Created by us when we bill you" not in text
+    assert "messages: Deleted 12 months after the message was sent." in text
 
 
 def test_a_table_without_rows_gives_no_categories():
