@@ -179,6 +179,9 @@ def test_a_map_with_every_element_under_the_gdpr():
     ):
         assert sentence in text, sentence
     assert '<a href="https://www.edpb.europa.eu/about-edpb/about-edpb/members_en">' in page
+    for section in ("purposes", "categories", "recipients", "transfers", "retention", "source",
+                    "automated-decisions", "rights", "complaints"):
+        assert f'<section id="{section}">' in page, section
     assert_no_developer_words(text)
 
 
