@@ -4,8 +4,10 @@ mistake is one error naming the file, the line and the key path."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 from dsar.datamap.check import check_datamap
+from dsar.datamap.cli import datamap_cli
 from dsar.datamap.loader import DataMapError, parse_datamap
 from dsar.datamap.model import AutomatedDecision, Purpose, Recipient, Transfer
 
@@ -198,3 +200,12 @@ def test_check_explains_the_answer_and_warns_about_what_the_letter_cannot_say(tm
     assert [w.split(":")[0] for w in warnings if not w.startswith("app.")] == [
         "purposes", "recipients", "transfers", "automated_decisions"]
     assert check_datamap(legacy, offline=True).ok  # a map from before these keys still loads
+
+
+def test_the_cli_refuses_a_bad_art15_key_with_its_line_and_a_non_zero_exit(tmp_path):
+    path = tmp_path / "acme.yml"
+    text = broken("safeguard: scc}", "safeguard: sccs}")
+    path.write_text(text)
+    result = CliRunner().invoke(datamap_cli, ["check", str(path), "--offline"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f'{path}:{line_of(text, "sccs")}: transfers[0].safeguard: "sccs" is not a transfer safeguard' in result.output
