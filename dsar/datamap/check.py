@@ -19,6 +19,7 @@ from dsar.datamap.graph import describe_reach
 from dsar.datamap.loader import DataMapError, load_datamap
 from dsar.datamap.model import Anonymize, DataMap, Retain, Source, Table
 from dsar.datamap.sources import connect, driver_reason, quiet_reflection
+from dsar.datamap.transparency import transparency_lines, transparency_warnings
 from dsar.errors import SourceUnavailable
 
 _LOWER = re.compile(r"^\s*lower\s*\(\s*[\"`\[]?(\w+)", re.IGNORECASE)
@@ -60,7 +61,8 @@ def check_datamap(path: str | os.PathLike, *, offline: bool = False,
     except DataMapError as error:
         report.errors += [str(issue) for issue in error.issues]
         return report
-    report.lines += describe_datamap(datamap)
+    report.lines += describe_datamap(datamap) + transparency_lines(datamap)
+    report.warnings += transparency_warnings(datamap)
     for source in datamap.sources:
         report.warnings += static_warnings(source)
         if not offline:

@@ -18,6 +18,7 @@ from marshmallow import ValidationError as SchemaError
 from dsar.datamap.graph import find_cycle, reachable
 from dsar.datamap.model import IDENTITY_TYPES, DataMap
 from dsar.datamap.schema import DataMapSchema, suggest
+from dsar.datamap.transparency import transparency_issues
 from dsar.errors import ValidationError
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -31,6 +32,7 @@ _PLAIN_WORDS = {
     "Not a valid integer.": "must be a whole number",
     "Field may not be null.": "must not be empty",
     "Shorter than minimum length 1.": "must not be empty",
+    "Not a valid mapping type.": "must be a mapping (key: value)",
 }
 
 PathKey = tuple  # ("sources", 0, "tables", 2, "name")
@@ -80,7 +82,7 @@ def parse_datamap(text: str, *, name: str = "<data map>", env: Mapping[str, str]
     except SchemaError as error:
         datamap = None
         document.add_schema_errors(error.messages)
-    for path, message in structure_issues(raw):
+    for path, message in structure_issues(raw) + transparency_issues(raw):
         document.add(path, message)
     if document.issues:
         raise DataMapError(document.issues)
@@ -175,8 +177,8 @@ class _Document:
         if isinstance(messages, dict):
             for key, nested in messages.items():
                 # marshmallow files a mapping's errors under "key" and "value": not YAML keys.
-                transparent = key == "_schema" or (path[:1] == ("identities",) and len(path) == 2
-                                                   and key in ("key", "value"))
+                transparent = key == "_schema" or (path[:1] in (("identities",), ("purposes",), ("recipients",))
+                                                   and len(path) == 2 and key in ("key", "value"))
                 self.add_schema_errors(nested, path if transparent else path + (key,))
             return
         for message in messages if isinstance(messages, list) else [messages]:

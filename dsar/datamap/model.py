@@ -83,6 +83,7 @@ class Retain:
     until: Duration | date | None = None
     from_column: str | None = None
     kind: Literal["retain"] = "retain"
+    event: str | None = None  # what ``from_column`` records, in words ("the invoice was issued")
 
 
 Erasure = Union[Delete, Anonymize, Retain]
@@ -98,6 +99,7 @@ class RetentionRule:
     column: str | None = None  # anonymize_ip
     level: int | None = None  # anonymize_ip
     columns: tuple[tuple[str, ColumnStrategy], ...] = ()  # anonymize
+    event: str | None = None  # what ``from_column`` records, in words ("the message was sent")
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class Table:
     purposes: tuple[str, ...] = ()
     description: str | None = None
     shared: bool = False  # reference rows several subjects point at (addresses, products)
+    origin: str | None = None  # where the data comes from when not from the subject (Art. 14(2)(f))
 
     @property
     def primary_key(self) -> str | None:
@@ -208,6 +211,50 @@ class Identity:
     label: str
 
 
+#: Art. 6(1) GDPR: the data map's word for each legal basis.
+LEGAL_BASES = ("consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests")
+#: Chapter V safeguards of a transfer outside the EU/UK (Arts. 45-47, 49; the UK's IDTA).
+SAFEGUARDS = ("adequacy", "scc", "uk_idta", "bcr", "derogation", "other")
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """Why data is processed (``purposes:``), on which legal basis; ``interest`` is the
+    legitimate interest pursued, for ``legitimate_interests``."""
+
+    description: str
+    legal_basis: str
+    interest: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone the data is disclosed to (``recipients:``), with the category the subject reads."""
+
+    category: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Data leaving the EU/UK (``transfers:``): to a recipient or a source, with its safeguard."""
+
+    to: str
+    country: str  # ISO 3166-1 alpha-2
+    safeguard: str
+    details: str | None = None
+
+
+@dataclass(frozen=True)
+class AutomatedDecision:
+    """A decision based solely on automated processing, incl. profiling (Art. 22, 15(1)(h))."""
+
+    description: str
+    logic: str
+    consequences: str
+    profiling: bool = False
+
+
 @dataclass(frozen=True)
 class DataMap:
     tenant: str
@@ -215,6 +262,11 @@ class DataMap:
     path: str = "<data map>"
     description: str | None = None
     identities: tuple[tuple[str, Identity], ...] = ()  # (kind, Identity), custom kinds only
+    purposes: tuple[tuple[str, Purpose], ...] = ()  # (key, Purpose), in file order
+    recipients: tuple[tuple[str, Recipient], ...] = ()  # (name, Recipient), in file order
+    #: These two are None when the map does not say; an empty tuple when it says there are none.
+    transfers: tuple[Transfer, ...] | None = None
+    automated_decisions: tuple[AutomatedDecision, ...] | None = None
 
     def identity_label(self, kind: str) -> str:
         return dict(self.identities)[kind].label if kind in dict(self.identities) else kind.replace("_", " ")

@@ -245,6 +245,7 @@ class RetentionSchema(StrictSchema):
     column = fields.String()
     level = fields.Integer(strict=True, validate=validate.OneOf((1, 2, 3), error="must be 1, 2 or 3"))
     columns = ColumnMap(Strategy(), allow_empty=False)
+    event = fields.String(validate=validate.Length(min=1))  # what ``from`` records, in words
 
     @validates_schema(skip_on_field_errors=True)
     def _action_needs(self, data, **kwargs):
@@ -264,11 +265,14 @@ class RetainSchema(StrictSchema):
     basis = fields.String(required=True, validate=validate.Length(min=1))
     until = Until()
     from_column = fields.String(data_key="from")
+    event = fields.String(validate=validate.Length(min=1))  # what ``from`` records, in words
 
     @validates_schema(skip_on_field_errors=True)
     def _from_needs_until(self, data, **kwargs):
         if "from_column" in data and not isinstance(data.get("until"), model.Duration):
             raise ValidationError({"until": ["a period such as 7 years is required when from is given"]})
+        if "event" in data and "from_column" not in data:
+            raise ValidationError({"event": ["says in words what the from column records: give from as well"]})
 
     @post_load
     def _make(self, data, **kwargs):
@@ -300,6 +304,7 @@ class TableSchema(StrictSchema):
     shared = fields.Boolean()
     purposes = fields.List(fields.String())
     description = fields.String()
+    origin = fields.String(validate=validate.Length(min=1))  # where the data comes from (Art. 14(2)(f))
 
     @post_load
     def _make(self, data, **kwargs):
@@ -356,14 +361,132 @@ class SourceSchema(StrictSchema):
         return model.Source(**data)
 
 
+class Choice(fields.String):
+    """One word of ``choices``, refused with a suggestion and the full list."""
+
+    def __init__(self, choices: tuple[str, ...], *, what: str, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = choices
+        self.what = what
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or value not in self.choices:
+            raise ValidationError(f'"{value}" is not a {self.what}{suggest(str(value), self.choices)}; '
+                                  f'use one of {", ".join(self.choices)}')
+        return value
+
+
+class Country(fields.String):
+    """An ISO 3166-1 alpha-2 country code (``US``, ``IN``), upper-cased."""
+
+    _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = value.strip().upper() if isinstance(value, str) else ""
+        if len(code) != 2 or code in self._NOT_COUNTRIES or code not in country_names():
+            raise ValidationError(f'"{value}" is not an ISO 3166 country code (e.g. US, IN, CH)')
+        return code
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """ISO country code -> its English name (from Babel's CLDR data)."""
+    from babel import Locale
+
+    return {code: name for code, name in Locale("en").territories.items() if len(code) == 2 and code.isalpha()}
+
+
+_TEXT = {"validate": validate.Length(min=1)}
+
+
+class PurposeKey(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not _KIND.fullmatch(value):
+            raise ValidationError(f'"{value}" is not a purpose name (lower-case letters, digits and _, '
+                                  "e.g. billing); tables name it in their purposes")
+        return value
+
+
+class PurposeSchema(StrictSchema):
+    description = fields.String(required=True, **_TEXT)
+    legal_basis = Choice(model.LEGAL_BASES, what="legal basis (Art. 6(1))", required=True)
+    interest = fields.String(**_TEXT)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _interest_for_legitimate_interests(self, data, **kwargs):
+        if data["legal_basis"] == "legitimate_interests" and "interest" not in data:
+            raise ValidationError({"interest": ["is required for legitimate_interests: the interest pursued, "
+                                                "in words (the subject is told it)"]})
+        if data["legal_basis"] != "legitimate_interests" and "interest" in data:
+            raise ValidationError({"interest": ["applies only to legal_basis legitimate_interests"]})
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.Purpose(**data)
+
+
+class RecipientName(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not value.strip() or len(value) > 100:
+            raise ValidationError(f'"{value}" is not a recipient name (text of 1 to 100 characters, e.g. Stripe)')
+        return value
+
+
+class RecipientSchema(StrictSchema):
+    category = fields.String(required=True, **_TEXT)  # "Payment processor": Art. 15(1)(c)
+    description = fields.String(**_TEXT)
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.Recipient(**data)
+
+
+class TransferSchema(StrictSchema):
+    to = fields.String(required=True, **_TEXT)
+    country = Country(required=True)
+    safeguard = Choice(model.SAFEGUARDS, what="transfer safeguard", required=True)
+    details = fields.String(**_TEXT)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _details_for_exceptions(self, data, **kwargs):
+        if data["safeguard"] in ("derogation", "other") and "details" not in data:
+            raise ValidationError({"details": [f'is required for safeguard {data["safeguard"]}: say in words '
+                                               "what protects the data (the subject is told it)"]})
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.Transfer(**data)
+
+
+class AutomatedDecisionSchema(StrictSchema):
+    description = fields.String(required=True, **_TEXT)
+    logic = fields.String(required=True, **_TEXT)  # meaningful information about the logic involved
+    consequences = fields.String(required=True, **_TEXT)  # significance and envisaged consequences
+    profiling = fields.Boolean()
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return model.AutomatedDecision(**data)
+
+
 class DataMapSchema(StrictSchema):
     tenant = fields.String(required=True)
     sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
     identities = fields.Dict(keys=IdentityKind(), values=fields.Nested(IdentitySchema))
     description = fields.String()
+    # The Art. 15 answer (the cover letter); cross-references are checked in transparency.py.
+    purposes = fields.Dict(keys=PurposeKey(), values=fields.Nested(PurposeSchema))
+    recipients = fields.Dict(keys=RecipientName(), values=fields.Nested(RecipientSchema))
+    transfers = fields.List(fields.Nested(TransferSchema))
+    automated_decisions = fields.List(fields.Nested(AutomatedDecisionSchema))
 
     @post_load
     def _make(self, data, **kwargs):
+        transfers, decisions = data.get("transfers"), data.get("automated_decisions")
         return model.DataMap(tenant=data["tenant"], sources=tuple(data["sources"]),
                              description=data.get("description"),
-                             identities=tuple(data.get("identities", {}).items()))
+                             identities=tuple(data.get("identities", {}).items()),
+                             purposes=tuple(data.get("purposes", {}).items()),
+                             recipients=tuple(data.get("recipients", {}).items()),
+                             transfers=None if transfers is None else tuple(transfers),
+                             automated_decisions=None if decisions is None else tuple(decisions))

@@ -26,6 +26,8 @@ DEMO_DPO_EMAIL = "dpo@demo.example"
 #: A local demo only: printed on every run so nobody has to guess it.
 DEMO_DPO_PASSWORD = "demo-privacy-2026"
 DATAMAP_NAME = "demo.yml"
+#: Where the demo's subjects may complain (the access letter names it).
+DEMO_AUTHORITY = "Information Commissioner's Office, https://ico.org.uk/make-a-complaint/, telephone 0303 123 1113"
 
 #: (days ago received, type, e-mail, steps) — the demo queue.
 DEMO_REQUESTS = (
@@ -47,7 +49,7 @@ def create_demo() -> list[str]:
             slug=DEMO_SLUG, name="Parlo Chat", regime="uk_gdpr", country="GB", policy_days=30, grace_days=14,
             datamap_path=DATAMAP_NAME, dpo_email=DEMO_DPO_EMAIL), actor="demo")
         tenant.contact_email = "privacy@parlo.example"
-        tenant.settings = {"supervisory_authority": "Information Commissioner's Office (ico.org.uk)"}
+        tenant.settings = {"supervisory_authority": DEMO_AUTHORITY}
         lines.append(f"Created demo tenant '{DEMO_SLUG}' (Parlo Chat).")
     if db.session.execute(select(User).where(User.email == DEMO_DPO_EMAIL)).scalar_one_or_none() is None:
         # The admin role: with the local outbox backend only an admin sees the codes and links

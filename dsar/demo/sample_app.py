@@ -75,6 +75,21 @@ def sample_datamap_yaml(url: str, *, tenant: str = "acme") -> str:
     """The data map (SPEC §5) describing the sample application at ``url``."""
     return f"""\
 tenant: {tenant}
+purposes:
+  service: {{description: Providing the chat service you signed up for, legal_basis: contract}}
+  support: {{description: Answering your questions and support requests, legal_basis: contract}}
+  security:
+    description: Keeping the chat widget secure and working
+    legal_basis: legitimate_interests
+    interest: detecting abuse of the widget and fixing its faults
+  billing: {{description: Billing you and keeping our accounts, legal_basis: legal_obligation}}
+recipients:
+  Stripe: {{category: Payment processor, description: takes your card payments}}
+  SendGrid: {{category: E-mail delivery service, description: delivers the e-mails our service sends you}}
+transfers:
+  - {{to: Stripe, country: US, safeguard: adequacy, details: the UK Extension to the EU-US Data Privacy Framework}}
+  - {{to: SendGrid, country: US, safeguard: uk_idta}}
+automated_decisions: []
 sources:
   - name: app
     url: {json.dumps(url)}
@@ -85,38 +100,45 @@ sources:
         primary_key: id
         identity: {{email: email, phone: phone, customer_id: id}}
         categories: {{email: user.contact.email, phone: user.contact.phone_number, name: user.name}}
-        purposes: [Providing the service you signed up for]
+        purposes: [service]
         erasure: delete
       - name: conversations
         primary_key: id
         link: {{account_id: accounts.id}}
         categories: {{title: user.content}}
-        retention: {{after: 12 months, from: created_at, action: delete}}
+        purposes: [service]
+        retention: {{after: 12 months, from: created_at, event: the conversation was started, action: delete}}
       - name: messages
         primary_key: id
         link: {{conversation_id: conversations.id}}
         categories: {{body: user.content}}
         provided_by_subject: true
-        retention: {{after: 12 months, from: created_at, action: delete}}
+        purposes: [service]
+        retention: {{after: 12 months, from: created_at, event: the message was sent, action: delete}}
       - name: widget_visits
         primary_key: id
         link: {{account_id: accounts.id}}
         categories: {{ip: user.device.ip_address, user_agent: user.device}}
         erasure: {{anonymize: {{ip: ip_level_3, user_agent: null}}}}
+        purposes: [security]
+        origin: Recorded by our chat widget when you visited a website that uses it.
         retention:
-          - {{after: 30 days, from: visited_at, action: anonymize_ip, column: ip, level: 1}}
+          - {{after: 30 days, from: visited_at, event: your visit, action: anonymize_ip, column: ip, level: 1}}
       - name: support_tickets
         primary_key: id
         identity: {{email: email}}
         link: {{account_id: accounts.id}}
         categories: {{email: user.contact.email, body: user.content}}
-        retention: {{after: 2 years, from: last_interaction_at, action: delete}}
+        purposes: [support]
+        retention: {{after: 2 years, from: last_interaction_at, event: our last exchange about it, action: delete}}
       - name: invoices
         primary_key: id
         link: {{account_id: accounts.id}}
         categories: {{billing_name: user.name, amount: user.financial}}
         erasure: {{retain: {{basis: "Tax law: legal obligation, Art. 17(3)(b)", until: 7 years, from: issued_at}}}}
-        retention: {{after: 7 years, from: issued_at, action: delete}}
+        purposes: [billing]
+        origin: Created by us when we bill you for your subscription.
+        retention: {{after: 7 years, from: issued_at, event: the invoice was issued, action: delete}}
       - name: server_logs
         primary_key: id
         categories: {{ip: user.device.ip_address}}

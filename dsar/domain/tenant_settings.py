@@ -25,7 +25,8 @@ DEFAULTS = {
     "retention_overrides": {},
     # Rows retention must not touch: [{"table": "app.accounts", "column", "value", "reason"}].
     "legal_holds": [],
-    # Art. 15 letter: where to complain.
+    # Art. 15 letter: where to complain, one line ("Name, https://…, telephone …"); empty: the
+    # regime's default (dsar.domain.supervisory_authorities: the ICO for uk_gdpr).
     "supervisory_authority": "",
 }
 

@@ -6,6 +6,7 @@ data, never markup.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,29 +32,88 @@ DEFAULT_RIGHTS: tuple[str, ...] = (
 )
 
 
+#: CCPA §1798.100-125 rights in plain words.
+CCPA_RIGHTS: tuple[str, ...] = (
+    "To know: what personal information we collect, use, disclose and sell or share, and to get a copy of it.",
+    "To delete the personal information we collected from you, with some exceptions.",
+    "To correct inaccurate personal information.",
+    "To opt out of the sale or sharing of your personal information.",
+    "To limit the use and disclosure of sensitive personal information.",
+    "Not to be discriminated against for exercising these rights.",
+)
+#: LGPD Art. 18 rights in plain words.
+LGPD_RIGHTS: tuple[str, ...] = (
+    "Confirmation that we process your data, and access to it.",
+    "Correction of incomplete, inaccurate or out-of-date data.",
+    "Anonymization, blocking or deletion of unnecessary or excessive data, or data processed unlawfully.",
+    "Portability of your data to another provider.",
+    "Deletion of data processed with your consent, and information on the consequences of refusing consent.",
+    "Information about the public and private bodies we share your data with.",
+    "Withdrawal of consent at any time.",
+)
+#: The rights the letter lists, by the tenant's regime (others: the GDPR's).
+RIGHTS_BY_REGIME: dict[str, tuple[str, ...]] = {"ccpa": CCPA_RIGHTS, "lgpd": LGPD_RIGHTS}
+
+
+@dataclass(frozen=True)
+class PurposeLine:
+    """One purpose as the letter states it: why, on which legal basis, for which data."""
+
+    description: str
+    basis: str = ""  # in words, e.g. "our contract with you (Art. 6(1)(b) UK GDPR)"
+    data: tuple[str, ...] = ()  # labels of the tables it concerns; empty: all of them
+
+
+@dataclass(frozen=True)
+class RecipientLine:
+    name: str
+    category: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    """A decision based solely on automated processing (Art. 15(1)(h))."""
+
+    description: str
+    logic: str
+    consequences: str
+    profiling: bool = False
+
+
 @dataclass
 class ExportContext:
     """What the letter and the manifest say beside the data; filled by the caller.
 
-    ``categories`` and ``retention`` are keyed by ``"<source>/<table>"`` (as the files are
-    named); ``retention`` values are plain words ("12 months after the conversation").
-    ``generated_at`` must be timezone-aware.
+    ``categories``, ``retention`` and ``origins`` are keyed by ``"<source>/<table>"`` (as
+    the files are named); categories are fideslang keys, which the letter shows by their
+    fideslang names. ``purposes`` and ``recipients`` may be plain text or the line objects
+    above. ``transfers`` and ``automated_decisions`` are None when the data map does not say
+    (the letter then says so), empty when it says there are none. ``generated_at`` must be
+    timezone-aware.
     """
 
     reference: str
     tenant_name: str
     generated_at: datetime
     subject_label: str
-    purposes: list[str] = field(default_factory=list)
+    purposes: list[PurposeLine | str] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
-    recipients: list[str] = field(default_factory=list)
+    recipients: list[RecipientLine | str] = field(default_factory=list)
     retention: dict[str, str] = field(default_factory=dict)
     #: What the subject reads for each table (the data map's ``description``), by "<source>/<table>".
     labels: dict[str, str] = field(default_factory=dict)
     data_source: str = ""
+    #: Where each table's data comes from, in words.
+    origins: dict[str, str] = field(default_factory=dict)
+    transfers: list[str] | None = None
+    transfer_region: str = "the EU and the UK"
+    automated_decisions: list[DecisionLine] | None = None
     controller_contact: str = ""
     authority_name: str = ""
     authority_url: str = ""
+    authority_contact: str = ""
+    authority_note: str = ""
     rights: list[str] = field(default_factory=lambda: list(DEFAULT_RIGHTS))
 
 
@@ -93,16 +153,57 @@ def safe_link(url: str) -> str | None:
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
+@functools.cache
+def _fideslang_categories() -> dict[str, tuple[str, str]]:
+    from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+
+    return {c.fides_key: (c.name or c.fides_key, c.description or "") for c in DEFAULT_TAXONOMY.data_category}
+
+
+def category_name(key: str) -> str:
+    """The fideslang name of a data category (``user.device.ip_address`` -> "IP Address")."""
+    known = _fideslang_categories().get(key)
+    return known[0] if known else key.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
+def category_description(key: str) -> str:
+    known = _fideslang_categories().get(key)
+    return known[1] if known else ""
+
+
+def _lines(items, kind):
+    return [item if isinstance(item, kind) else kind(str(item)) for item in items]
+
+
+def _held_purposes(purposes: list[PurposeLine], held: set[str]) -> list[PurposeLine]:
+    """Purposes of the data the package holds (one naming no data concerns all of it)."""
+    kept = []
+    for purpose in purposes:
+        data = tuple(label for label in purpose.data if label in held)
+        if data or not purpose.data:
+            kept.append(dataclasses.replace(purpose, data=data))
+    return kept
+
+
 def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary]) -> str:
     """The HTML letter for ``context``, listing ``tables`` (those with rows, then the rest)."""
     template = _environment().get_template("README.html.j2")
     with_data = [t for t in tables if t.rows]
-    categories = {c for t in with_data for c in context.categories.get(t.key, ())}
+    held = {t.key for t in with_data}
+    held_labels = {context.labels.get(t.key) or t.table for t in with_data}
+    keys = sorted({c for t in with_data for c in context.categories.get(t.key, ())}, key=category_name)
     return template.render(
         ctx=context,
         generated=context.generated_at.isoformat(timespec="seconds"),
         with_data=with_data,
         without_data=[t for t in tables if not t.rows],
-        all_categories=sorted(categories),
+        table_categories={t.key: ", ".join(dict.fromkeys(category_name(c) for c in context.categories.get(t.key, ())))
+                          for t in with_data},
+        all_categories=list(dict.fromkeys((category_name(c), category_description(c)) for c in keys)),
+        purposes=_held_purposes(_lines(context.purposes, PurposeLine), held_labels),
+        # The answer is about the subject's data: what holds none of it is only named as searched.
+        retention={key: words for key, words in context.retention.items() if key in held},
+        origins={key: words for key, words in context.origins.items() if key in held},
+        recipients=_lines(context.recipients, RecipientLine),
         authority_link=safe_link(context.authority_url) if context.authority_url else None,
     )

@@ -69,6 +69,8 @@ class ExportTable:
     table: str
     columns: list[str]
     batches: Iterable[list[dict[str, Any]]]
+    #: Internal columns left out of both files, e.g. the source's tenant scope (``business_id``).
+    omit: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,18 @@ def _members(
         count = _RowCount()
         json_path, csv_path = base + ".json", base + ".csv"
         with TemporarySpool(spool_dir) as spool:
-            json_chunks = _json_and_csv(chain([first], batches), table.columns, spool, count)
+            rows = _without(chain([first], batches), table.omit)
+            json_chunks = _json_and_csv(rows, [c for c in table.columns if c not in table.omit], spool, count)
             yield json_path, at, _MODE, ZIP_64, _recorded(json_chunks, json_path, count, ledger)
             yield csv_path, at, _MODE, ZIP_64, _recorded(spool.iter_chunks(), csv_path, count, ledger)
         ledger.tables.append(TableSummary(table.source, table.table, count.rows, (json_path, csv_path)))
     yield "README.html", at, _MODE, ZIP_32, _cover_letter(context, ledger)
     yield "manifest.json", at, _MODE, ZIP_32, _later(lambda: _manifest(context, ledger))
+
+
+def _without(batches: Iterable[list[dict[str, Any]]], omit: frozenset[str]) -> Iterator[list[dict[str, Any]]]:
+    for batch in batches:
+        yield [{k: v for k, v in row.items() if k not in omit} for row in batch] if omit else batch
 
 
 def _digested(chunks: Iterable[bytes], done: Callable[[int, str], None]) -> Iterator[bytes]:

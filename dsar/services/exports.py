@@ -22,11 +22,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from dsar.crypto import KeyRing, new_token, token_hash
-from dsar.datamap.describe import describe_erasure, describe_retention
-from dsar.datamap.model import DataMap, Source
+from dsar.datamap.model import DataMap
 from dsar.datamap.sources import connect, reflect
 from dsar.errors import ConfigurationError, DsarError, NotFound
 from dsar.extensions import db
+from dsar.fulfilment.article15 import Controller, access_answer
 from dsar.fulfilment.cover_letter import ExportContext
 from dsar.fulfilment.discovery import Identifiers, iter_rows, participating
 from dsar.fulfilment.encrypted_files import iter_decrypted, write_encrypted
@@ -124,7 +124,8 @@ def export_tables(datamap: DataMap, identifiers: Identifiers, *, only_provided: 
         for name in names:
             counts[(source.name, name)] = 0
             batches = _counted(iter_rows(source, name, identifiers), counts, (source.name, name))
-            yield ExportTable(source.name, name, columns[name], batches)
+            yield ExportTable(source.name, name, columns[name], batches,
+                              omit=frozenset([source.scope.column] if source.scope else []))
 
 
 def _counted(batches: Iterable[list[dict]], counts: dict, key: tuple[str, str]) -> Iterator[list[dict]]:
@@ -136,52 +137,12 @@ def _counted(batches: Iterable[list[dict]], counts: dict, key: tuple[str, str]) 
 def export_context(request: RightsRequest, tenant: Tenant, datamap: DataMap, subject: Subject, *,
                    now: datetime, only_provided: bool) -> ExportContext:
     """The Art. 15 information of the cover letter, from the data map and the tenant's settings."""
-    purposes: dict[str, None] = {}
-    recipients: dict[str, None] = {}
-    categories: dict[str, list[str]] = {}
-    retention: dict[str, str] = {}
-    labels: dict[str, str] = {}
-    for source in datamap.sources:
-        recipients.update(dict.fromkeys(source.recipients))
-        for table in source.tables:
-            if not table.takes_part or (only_provided and not table.provided_by_subject):
-                continue
-            key = f"{source.name}/{table.name}"
-            purposes.update(dict.fromkeys(table.purposes))
-            categories[key] = sorted(set(category for _, category in table.categories))
-            retention[key] = _retention_words(table)
-            labels[key] = table.label
-    authority_name, authority_url = _authority(tenant.setting("supervisory_authority") or "")
-    contact = tenant.contact_email or tenant.dpo_email
-    return ExportContext(
-        reference=request.reference, tenant_name=tenant.name, generated_at=now,
-        subject_label=subject.email or subject.name or subject.phone or f"customer {subject.customer_id}",
-        purposes=list(purposes), categories=categories, recipients=list(recipients), retention=retention,
-        labels=labels,
-        data_source=_data_source(tenant, datamap.sources), authority_name=authority_name,
-        authority_url=authority_url, controller_contact=f"{tenant.name}, {contact}" if contact else tenant.name)
-
-
-def _retention_words(table) -> str:
-    rules = [describe_retention(rule) for rule in table.retention]
-    erasure = describe_erasure(table.erasure_strategy)
-    words = "; ".join(rules) if rules else "kept while the purposes above need it"
-    return f"{words}; {erasure}" if erasure else words
-
-
-def _authority(setting: str) -> tuple[str, str]:
-    """``"ICO https://ico.org.uk"`` -> (``"ICO"``, ``"https://ico.org.uk"``)."""
-    words = setting.split()
-    link = next((word for word in words if word.startswith(("http://", "https://"))), "")
-    return " ".join(word for word in words if word != link), link
-
-
-def _data_source(tenant: Tenant, sources: Iterable[Source]) -> str:
-    described = [source.description for source in sources if source.description]
-    if described:
-        return " ".join(described)
-    names = ", ".join(source.name for source in sources)
-    return f"{tenant.name}'s own systems ({names}): what you gave us and what your use of our services recorded."
+    controller = Controller(name=tenant.name, regime=tenant.regime, contact=tenant.contact_email or tenant.dpo_email
+                            or "", authority_setting=tenant.setting("supervisory_authority") or "",
+                            retention_overrides=tenant.setting("retention_overrides") or {})
+    return access_answer(datamap, controller, reference=request.reference, now=now, only_provided=only_provided,
+                         subject_label=subject.email or subject.name or subject.phone
+                         or f"customer {subject.customer_id}")
 
 
 # --- where the files are -------------------------------------------------------------------

@@ -157,7 +157,7 @@ def test_cover_letter_has_the_article_15_sections():
     for text in (
         "DSAR-2025-0042",
         "Customer support",
-        "user.contact.email",
+        "User Contact Email",  # fideslang's name of user.contact.email
         "SendGrid",
         "2 years after the last message",
         "Provided by you when you signed up",

@@ -93,11 +93,13 @@ def test_cover_letter_is_filled_from_the_data_map_and_the_tenant(acme, sample):
     request = make_request(acme, "access")
     fulfil(request, "test")
     letter = open_zip(export_bytes(only_export(request))).read("README.html").decode()
-    assert "Providing the service you signed up for" in letter  # purposes
+    assert "Providing the chat service you signed up for" in letter  # purposes
     assert "Stripe" in letter and "SendGrid" in letter  # recipients
-    assert "user.contact.email" in letter and "user.financial" in letter  # categories
-    assert "rows older than 12 months by created_at are deleted" in letter  # retention in words
-    assert "kept on erasure for 7 years from issued_at" in letter
+    assert "User Contact Email" in letter and "Financial Data" in letter  # categories, by fideslang name
+    assert "user.contact.email" not in letter and "user.financial" not in letter
+    assert "Deleted 12 months after the message was sent." in letter  # retention in words
+    assert "Deleted 7 years after the invoice was issued; until then it is kept even if you ask" in letter
+    assert "created_at" not in letter and "issued_at" not in letter
     assert "Information Commissioner&#39;s Office" in letter and 'href="https://ico.org.uk"' in letter
     assert "privacy@acme.example" in letter and request.reference in letter
 
