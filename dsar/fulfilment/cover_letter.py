@@ -93,8 +93,10 @@ def safe_link(url: str) -> str | None:
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary]) -> str:
-    """The HTML letter for ``context``, listing ``tables`` (those with rows, then the rest)."""
+def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary],
+                        files: Sequence[tuple[str, int, int]] = (), missing_files: int = 0) -> str:
+    """The HTML letter for ``context``, listing ``tables`` (those with rows, then the rest)
+    and ``files`` as (store, count, bytes) with the number of ``missing_files``."""
     template = _environment().get_template("README.html.j2")
     with_data = [t for t in tables if t.rows]
     categories = {c for t in with_data for c in context.categories.get(t.key, ())}
@@ -105,4 +107,5 @@ def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary]) 
         without_data=[t for t in tables if not t.rows],
         all_categories=sorted(categories),
         authority_link=safe_link(context.authority_url) if context.authority_url else None,
+        files=files, missing=missing_files,
     )
