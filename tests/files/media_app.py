@@ -152,7 +152,8 @@ def create_media_app(url: str, store: FileStore, people: int = 3, *, files_each:
         subjects.append(subject)
     with engine.begin() as connection:
         for name in ("accounts", "attachments", "recordings", "invoices", "notes"):
-            connection.execute(t[name].insert(), rows[name])
+            if rows[name]:
+                connection.execute(t[name].insert(), rows[name])
     engine.dispose()
     for subject in subjects:
         for key in subject.files:
