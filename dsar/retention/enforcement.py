@@ -54,7 +54,7 @@ def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, ha
     """
     holds = list(holds)
     if files is not None and not ctx.dry_run:
-        _files_done(ctx, files.finish(), "files left by an earlier run")
+        _files_done(ctx, files.finish(), "files left by an earlier run", always=False)
     for source in datamap.sources:
         mine = [rule for rule in rules if rule.source == source.name]
         if not mine:
@@ -69,10 +69,12 @@ def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, ha
             ctx.errors.append(error.message)
 
 
-def _files_done(ctx: JobContext, done: FilesDone, label: str) -> None:
-    if done.deleted or done.missing:
-        ctx.count(f"{label}: deleted", done.deleted)
-        ctx.count(f"{label}: already missing", done.missing)
+def _files_done(ctx: JobContext, done: FilesDone, label: str, *, always: bool = True) -> None:
+    """Files deleted (or found already missing) under ``label``, as a dry run counts them."""
+    if always or done.deleted or done.missing:
+        ctx.count(label, done.deleted + done.missing)
+    if done.missing:
+        ctx.count(f"{label} (already missing)", done.missing)
     ctx.errors.extend(done.errors)
 
 
@@ -340,6 +342,8 @@ class _Batches:
             return self._count(condition)
         if self._file_columns() and files is None:
             raise ConfigurationError("deleting rows that name files needs the tenant's file journal")
+        if files is not None:
+            self.ctx.count(f"{self.rule.label}: files", 0)
         last = None
         while (window := self._window(condition, last)) is not None:
             in_range, last, final = window
