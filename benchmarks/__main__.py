@@ -3,7 +3,8 @@ benchmark, each printed as a table.
 
 ``--quick`` is a smoke run (small sizes); ``--rows`` sets the retention tables' size
 (default 3,000,000), ``--batch`` the retention batch size (DSAR_JOB_BATCH_SIZE);
-``--only retention`` runs the retention benchmark alone.
+``--only retention`` runs the retention benchmark alone. The file benchmarks
+(``benchmarks/files.py``) run on a SeaweedFS server started for the run.
 """
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         export_memory.run(export_memory.QUICK_SIZES if args.quick else export_memory.SIZES)
-    from benchmarks import intake_load, queue_page
+    from benchmarks import files, intake_load, queue_page
+
+    print()
+    files.report(quick=args.quick)
 
     print()
     queue_page.report(rows=10_000 if args.quick else 100_000, repeat=5 if args.quick else 15)

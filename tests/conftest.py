@@ -18,6 +18,7 @@ from sqlalchemy import text
 from dsar import create_app
 from dsar.extensions import db
 from tests.clock import pytest_addoption, pytest_configure, pytest_report_header, test_clock  # noqa: F401  (hooks)
+from tests.files.fixtures import file_store, seaweed  # noqa: F401  (fixtures: file stores, SeaweedFS)
 from tests.postgres_server import PostgresServer
 
 BACKENDS = ("sqlite", "postgresql")

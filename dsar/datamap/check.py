@@ -20,7 +20,7 @@ from dsar.datamap.loader import DataMapError, load_datamap
 from dsar.datamap.model import Anonymize, DataMap, Retain, Source, Table
 from dsar.datamap.sources import connect, driver_reason, quiet_reflection
 from dsar.datamap.transparency import transparency_lines, transparency_warnings
-from dsar.errors import SourceUnavailable
+from dsar.errors import DsarError, SourceUnavailable
 
 _LOWER = re.compile(r"^\s*lower\s*\(\s*[\"`\[]?(\w+)", re.IGNORECASE)
 _SQLITE_INDEX_ON = re.compile(r"\bON\b[^(]*\((.*)\)\s*(WHERE\b.*)?$", re.IGNORECASE | re.DOTALL)
@@ -63,6 +63,8 @@ def check_datamap(path: str | os.PathLike, *, offline: bool = False,
         return report
     report.lines += describe_datamap(datamap) + transparency_lines(datamap)
     report.warnings += transparency_warnings(datamap)
+    if not offline:
+        _check_stores(datamap, report)
     for source in datamap.sources:
         report.warnings += static_warnings(source)
         if not offline:
@@ -70,9 +72,25 @@ def check_datamap(path: str | os.PathLike, *, offline: bool = False,
     return report
 
 
+def _check_stores(datamap: DataMap, report: CheckReport) -> None:
+    """Each file store must answer a listing (one line per store that does not)."""
+    from dsar.files.stores import open_store
+
+    for store in datamap.stores:
+        try:
+            open_store(store).check()
+        except DsarError as error:
+            report.errors.append(error.message)
+
+
 def describe_datamap(datamap: DataMap) -> list[str]:
     """The map in plain words: sources, how each table is reached, every rule."""
     lines = [f"{datamap.path}: data map of tenant \"{datamap.tenant}\""]
+    for store in datamap.stores:
+        used = [f"{source.name}.{table.name}.{column}" for source in datamap.sources for table in source.tables
+                for column, name in table.files if name == store.name]
+        lines.append(f"file store {store.name} ({store.url}): keys in {', '.join(used) or 'no column'}; "
+                     "a file goes with its row on erasure and retention")
     for source in datamap.sources:
         scope = f", only rows where {source.scope.column} = {source.scope.value!r}" if source.scope else ""
         lines += ["", f"source {source.name} ({source.safe_url}){scope}"]
@@ -128,6 +146,7 @@ def mapped_columns(source: Source, table: Table) -> list[tuple[str, str]]:
     used += [(col, f"identity {kind}") for kind, col in table.identity]
     used += [(link.column, "link") for link in table.links]
     used += [(col, "category") for col, _ in table.categories]
+    used += [(col, f"files of store {store}") for col, store in table.files]
     strategy = table.erasure
     if isinstance(strategy, Anonymize):
         used += [(col, "erasure") for col, _ in strategy.columns]

@@ -194,12 +194,30 @@ def structure_issues(raw) -> list[tuple[PathKey, str]]:
     if not isinstance(sources, list):
         return []
     issues = _duplicate_names(sources, ("sources",), "source")
+    stores = raw.get("stores") if isinstance(raw.get("stores"), list) else []
+    issues += _duplicate_names(stores, ("stores",), "store")
+    store_names = [s["name"] for s in stores if isinstance(s, dict) and isinstance(s.get("name"), str)]
     declared = raw.get("identities")
     kinds = (*IDENTITY_TYPES, *(declared if isinstance(declared, dict) else ()))
     for index, source in enumerate(sources):
         if isinstance(source, dict) and isinstance(source.get("tables"), list):
             issues += _source_issues(source, ("sources", index))
             issues += _identity_kind_issues(source, ("sources", index), kinds)
+            issues += _file_store_issues(source, ("sources", index), store_names)
+    return issues
+
+
+def _file_store_issues(source: dict, path: PathKey, stores: list[str]) -> list[tuple[PathKey, str]]:
+    """Each ``files:`` column names a store declared under ``stores:`` at the top level."""
+    issues = []
+    for index, table in enumerate(source["tables"]):
+        files = table.get("files") if isinstance(table, dict) else None
+        for column, store in files.items() if isinstance(files, dict) else ():
+            if isinstance(store, str) and store not in stores:
+                known = f'stores of this map: {", ".join(stores)}' if stores else "this map declares no stores"
+                issues.append((path + ("tables", index, "files", column),
+                               f'"{store}" is not a store{suggest(store, stores)} ({known}; declare it under '
+                               "stores: at the top of the file)"))
     return issues
 
 
@@ -269,7 +287,7 @@ def _participation_issues(name: str, table: dict, path: PathKey) -> list[tuple[P
                                               "(it has an identity or a link)")]
         return []
     return [(path + (key,), f"applies only to tables that requests reach: give {name} an identity or a link")
-            for key in ("erasure", "provided_by_subject", "shared") if key in table]
+            for key in ("erasure", "provided_by_subject", "shared", "files") if key in table]
 
 
 def _links(table: dict) -> list[tuple[str, str]]:

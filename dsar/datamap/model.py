@@ -133,6 +133,7 @@ class Table:
     description: str | None = None
     shared: bool = False  # reference rows several subjects point at (addresses, products)
     origin: str | None = None  # where the data comes from when not from the subject (Art. 14(2)(f))
+    files: tuple[tuple[str, str], ...] = ()  # (column, store): the column holds a file's key in the store
 
     @property
     def primary_key(self) -> str | None:
@@ -205,6 +206,23 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Store:
+    """A file store (SPEC §6 "Files"): an fsspec URL and its storage options.
+
+    ``url`` is ``s3://bucket/prefix`` or ``file:///path``; a table's file column holds keys
+    relative to it. ``options`` may carry secrets (``key``, ``secret``): never log them.
+    """
+
+    name: str
+    url: str
+    options: tuple[tuple[str, object], ...] = field(default=(), repr=False)
+
+    @property
+    def protocol(self) -> str:
+        return self.url.split("://", 1)[0]
+
+
+@dataclass(frozen=True)
 class Identity:
     """A custom identity kind of the tenant (``identities:``), e.g. a loyalty card number."""
 
@@ -267,6 +285,13 @@ class DataMap:
     #: These two are None when the map does not say; an empty tuple when it says there are none.
     transfers: tuple[Transfer, ...] | None = None
     automated_decisions: tuple[AutomatedDecision, ...] | None = None
+    stores: tuple[Store, ...] = ()
+
+    def store(self, name: str) -> Store:
+        for store in self.stores:
+            if store.name == name:
+                return store
+        raise KeyError(name)
 
     def identity_label(self, kind: str) -> str:
         return dict(self.identities)[kind].label if kind in dict(self.identities) else kind.replace("_", " ")

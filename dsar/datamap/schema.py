@@ -305,6 +305,8 @@ class TableSchema(StrictSchema):
     purposes = fields.List(fields.String())
     description = fields.String()
     origin = fields.String(validate=validate.Length(min=1))  # where the data comes from (Art. 14(2)(f))
+    # Store names are checked against the map's stores (loader).
+    files = ColumnMap(fields.String(), allow_empty=False)
 
     @post_load
     def _make(self, data, **kwargs):
@@ -467,12 +469,59 @@ class AutomatedDecisionSchema(StrictSchema):
     @post_load
     def _make(self, data, **kwargs):
         return model.AutomatedDecision(**data)
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+STORE_URL_HINT = "(use s3://bucket/prefix or file:///absolute/path)"
+
+
+class StoreUrl(fields.Field):
+    """``s3://bucket[/prefix]`` or ``file:///absolute/path``: the stores dsar can reach."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or "://" not in value:
+            raise ValidationError(f"must be a file store URL {STORE_URL_HINT}")
+        scheme, rest = value.split("://", 1)
+        if scheme == "file":
+            if not rest.startswith("/") or ".." in rest.split("/"):
+                raise ValidationError(f'"{value}" is not an absolute file:// path {STORE_URL_HINT}')
+        elif scheme == "s3":
+            bucket = rest.split("/", 1)[0]
+            if not _BUCKET.fullmatch(bucket) or ".." in rest.split("/"):
+                raise ValidationError(f'"{value}" does not name an S3 bucket (3-63 lower-case letters, digits, '
+                                      f"dots or dashes) {STORE_URL_HINT}")
+        else:
+            raise ValidationError(f'"{scheme}" is not a file store dsar supports {STORE_URL_HINT}')
+        return value.rstrip("/")
+
+
+class StoreOptions(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("must be a mapping of fsspec storage options (e.g. {endpoint_url: ..., "
+                                  "key: ${S3_KEY}, secret: ${S3_SECRET}})")
+        bad = [key for key in value if not isinstance(key, str)]
+        if bad:
+            raise ValidationError(f"option names must be text, not {bad[0]!r}")
+        return tuple(value.items())
+
+
+class StoreSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$", error="must be a store name (letters, digits, _ and -)"))
+    url = StoreUrl(required=True)
+    options = StoreOptions()
+    description = fields.String()
+
+    @post_load
+    def _make(self, data, **kwargs):
+        data.pop("description", None)
+        return model.Store(**data)
 
 
 class DataMapSchema(StrictSchema):
     tenant = fields.String(required=True)
     sources = fields.List(fields.Nested(SourceSchema), required=True, validate=validate.Length(min=1))
     identities = fields.Dict(keys=IdentityKind(), values=fields.Nested(IdentitySchema))
+    stores = fields.List(fields.Nested(StoreSchema))
     description = fields.String()
     # The Art. 15 answer (the cover letter); cross-references are checked in transparency.py.
     purposes = fields.Dict(keys=PurposeKey(), values=fields.Nested(PurposeSchema))
@@ -489,4 +538,5 @@ class DataMapSchema(StrictSchema):
                              purposes=tuple(data.get("purposes", {}).items()),
                              recipients=tuple(data.get("recipients", {}).items()),
                              transfers=None if transfers is None else tuple(transfers),
-                             automated_decisions=None if decisions is None else tuple(decisions))
+                             automated_decisions=None if decisions is None else tuple(decisions),
+                             stores=tuple(data.get("stores", ())))

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from dsar.demo.activity import DEMO_SUBJECT, create_demo_app
+from dsar.demo.media import create_demo_media
 from dsar.demo.sample_app import sample_datamap_yaml
 from dsar.extensions import db
 from dsar.models import RightsRequest, Tenant, User, utcnow
@@ -71,16 +72,21 @@ def _customer_database() -> list[str]:
     url = f"sqlite:///{database}"
     datamap_dir = Path(current_app.config["DSAR_DATAMAP_DIR"])
     datamap_dir.mkdir(parents=True, exist_ok=True)
-    (datamap_dir / DATAMAP_NAME).write_text(sample_datamap_yaml(url, tenant=DEMO_SLUG))
+    files = instance / "demo_files"
+    (datamap_dir / DATAMAP_NAME).write_text(sample_datamap_yaml(url, tenant=DEMO_SLUG, files_folder=files))
     if database.exists():
-        return ["Demo customer database already exists."]
+        written = create_demo_media(url, files, utcnow())  # a demo made before it had files gets them
+        return ["Demo customer database already exists."] + (
+            [f"Added {written} demo files (uploads, voice recordings) under {files}."] if written else [])
     instance.mkdir(parents=True, exist_ok=True)
     partial = database.with_suffix(".part")
     if partial.exists():
         partial.unlink()
     counts = create_demo_app(f"sqlite:///{partial}", now=utcnow())
     os.replace(partial, database)  # appears whole or not at all
-    return [f"Created the demo customer database ({sum(counts.values()):,} rows in {len(counts)} tables)."]
+    written = create_demo_media(url, files, utcnow())
+    return [f"Created the demo customer database ({sum(counts.values()):,} rows in {len(counts)} tables), "
+            f"with {written} files (uploads, voice recordings) under {files}."]
 
 
 def _demo_requests(tenant: Tenant) -> list[str]:

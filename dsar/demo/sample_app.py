@@ -71,8 +71,18 @@ def sample_metadata() -> sa.MetaData:
     return md
 
 
-def sample_datamap_yaml(url: str, *, tenant: str = "acme") -> str:
-    """The data map (SPEC §5) describing the sample application at ``url``."""
+def sample_datamap_yaml(url: str, *, tenant: str = "acme", files_folder=None) -> str:
+    """The data map (SPEC §5) describing the sample application at ``url``; with
+    ``files_folder``, also the demo's uploads and recordings in a file store there."""
+    if files_folder is not None:
+        from dsar.demo.media import media_datamap_yaml
+
+        tables, stores = media_datamap_yaml(files_folder)
+        return _sample_yaml(url, tenant) + tables + stores
+    return _sample_yaml(url, tenant)
+
+
+def _sample_yaml(url: str, tenant: str) -> str:
     return f"""\
 tenant: {tenant}
 purposes:

@@ -185,8 +185,10 @@ def _held_purposes(purposes: list[PurposeLine], held: set[str]) -> list[PurposeL
     return kept
 
 
-def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary]) -> str:
-    """The HTML letter for ``context``, listing ``tables`` (those with rows, then the rest)."""
+def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary],
+                        files: Sequence[tuple[str, int, int]] = (), missing_files: int = 0) -> str:
+    """The HTML letter for ``context``, listing ``tables`` (those with rows, then the rest)
+    and ``files`` as (store, count, bytes) with the number of ``missing_files``."""
     template = _environment().get_template("README.html.j2")
     with_data = [t for t in tables if t.rows]
     held = {t.key for t in with_data}
@@ -206,4 +208,5 @@ def render_cover_letter(context: ExportContext, tables: Sequence[TableSummary]) 
         origins={key: words for key, words in context.origins.items() if key in held},
         recipients=_lines(context.recipients, RecipientLine),
         authority_link=safe_link(context.authority_url) if context.authority_url else None,
+        files=files, missing=missing_files,
     )

@@ -137,6 +137,24 @@ def iter_rows(source: Source, table: str, identifiers: Identifiers, *,
             yield [{name: json_safe(value) for name, value in row.items()} for row in batch]
 
 
+def iter_file_keys(source: Source, table: str, identifiers: Identifiers, *,
+                   batch_size: int = BATCH_SIZE) -> Iterator[list[tuple[str, str]]]:
+    """(store, key) of the files the subject's rows of ``table`` name, in batches; empty
+    values are skipped. Streamed like :func:`iter_rows`."""
+    spec = source.table(table)
+    if not spec.files or table not in participating(source):
+        return
+    with connect(source) as connection, reading(source, table, "reading file keys of"):
+        rows = subject_rows(connection, source, identifiers)
+        live = rows.tables[table]
+        columns = [column(live, name, source) for name, _ in spec.files]
+        statement = sa.select(*columns).where(rows.where(table)).order_by(*rows.keys(table))
+        streaming = connection.execution_options(stream_results=True, yield_per=batch_size)
+        for batch in streaming.execute(statement).partitions(batch_size):
+            yield [(store, str(value)) for row in batch for (_, store), value in zip(spec.files, row)
+                   if value not in (None, "")]
+
+
 def json_safe(value):
     """``value`` as something ``json.dumps`` and a CSV writer accept, losing nothing.
 

@@ -35,6 +35,7 @@ from dsar.datamap.graph import children_first
 from dsar.datamap.model import Anonymize, DataMap, Retain, Source, Table
 from dsar.datamap.sources import column, connect, reading
 from dsar.errors import ConfigurationError, SourceUnavailable
+from dsar.files.deletions import FileJournal, FilesDone
 from dsar.fulfilment.discovery import Identifiers, subject_rows
 from dsar.fulfilment.erasure_plan import NEEDED, OUTSIDE, Plan, edges
 from dsar.retention.statements import python_value
@@ -61,6 +62,7 @@ class TableOutcome:
     columns: tuple[str, ...] = ()  # columns anonymized
     kept_because: tuple[tuple[str, int], ...] = ()  # (why, rows)
     shared: bool = False
+    files: int = 0  # files deleted with the rows (counted, on a dry run)
 
     def describe(self) -> str:
         """One plain sentence for the result letter and the request timeline."""
@@ -72,6 +74,8 @@ class TableOutcome:
             text = f"{name}: {self.rows - self.kept} row(s) anonymized ({self.note})"
         else:
             text = f"{name}: {self.rows - self.kept} row(s) deleted"
+        if self.files:
+            text += f" with their {self.files} file(s)"
         if self.kept:
             text += "; " + "; ".join(f"{count} row(s) kept because {why}" for why, count in self.kept_because)
         return text
@@ -83,6 +87,7 @@ class ErasureOutcome:
     sources: tuple[str, ...]  # sources fully processed (committed, unless dry run)
     dry_run: bool
     at: dt.datetime
+    files: FilesDone | None = None  # what finishing the file journal did (not on a dry run)
 
     @property
     def changed(self) -> int:
@@ -104,31 +109,51 @@ class PartialErasure(SourceUnavailable):
 
 
 def erase_subject(datamap: DataMap, identifiers: Identifiers, *, hash_key: bytes,
-                  now: dt.datetime, dry_run: bool = False) -> ErasureOutcome:
+                  now: dt.datetime, dry_run: bool = False, files: FileJournal | None = None) -> ErasureOutcome:
     """Apply every table's erasure strategy to the subject's rows, one transaction per source.
 
     ``identifiers`` must be the subject's proven ones (SPEC §4). ``hash_key`` is the
     tenant's key for ``hash``. With ``dry_run`` only counts are computed. Raises
     PartialErasure (a SourceUnavailable) when a source is down: nothing is written there,
     and the sources before it are reported as done.
+
+    The files that deleted rows name (the map's ``files:``) go through ``files``, the
+    tenant's journal: recorded before the rows are deleted, deleted once they are, and any
+    left open by an earlier run that was killed are finished too. A map with file columns
+    needs a journal for a real run.
     """
+    if not dry_run and files is None and any(t.files for s in datamap.sources for t in s.tables):
+        raise ConfigurationError("erasing rows that name files needs the tenant's file journal")
     outcomes: list[TableOutcome] = []
     done: list[str] = []
     for source in datamap.sources:
         try:
-            outcomes += _erase_source(source, identifiers, hash_key, now, dry_run)
+            outcomes += _erase_source(source, identifiers, hash_key, now, dry_run, files)
         except SourceUnavailable as error:
             raise PartialErasure(error, ErasureOutcome(tuple(outcomes), tuple(done), dry_run, now)) from None
         done.append(source.name)
-    return ErasureOutcome(tuple(outcomes), tuple(done), dry_run, now)
+    finished = files.finish() if files is not None and not dry_run else None
+    return ErasureOutcome(tuple(outcomes), tuple(done), dry_run, now, finished)
 
 
 def _erase_source(source: Source, identifiers: Identifiers, hash_key: bytes,
-                  now: dt.datetime, dry_run: bool) -> list[TableOutcome]:
-    with connect(source, transaction=not dry_run) as connection:
-        plan = Plan(connection, source, subject_rows(connection, source, identifiers))
-        eraser = _Eraser(connection, plan, hash_key, now, dry_run)
-        return [eraser.apply(table) for table in children_first(source)]
+                  now: dt.datetime, dry_run: bool, files: FileJournal | None) -> list[TableOutcome]:
+    recorded: list[int] = []
+    try:
+        with connect(source, transaction=not dry_run) as connection:
+            plan = Plan(connection, source, subject_rows(connection, source, identifiers))
+            doomed = {table.name: plan.doomed_files(table) for table in source.tables if table.name in plan.keys}
+            if not dry_run and files is not None:
+                # Recorded (committed) before any row goes: a crash after the rows' commit
+                # still leaves the journal knowing which files to delete.
+                recorded = files.record([pair for pairs in doomed.values() for pair in pairs])
+            eraser = _Eraser(connection, plan, hash_key, now, dry_run)
+            return [replace(outcome, files=len(doomed.get(outcome.table, ())))
+                    for outcome in (eraser.apply(table) for table in children_first(source))]
+    except BaseException:
+        if recorded:
+            files.cancel(recorded)  # the rows stay, so do their files
+        raise
 
 
 # --- applying it ---------------------------------------------------------------------------------
@@ -220,7 +245,8 @@ class _Eraser:
         """Empty what identifies the person; keep keys and links so kept rows stay whole."""
         live = self.plan.sql(table.name)
         keep = {*table.key, *(edge.mine for edge in edges(self.plan.source, table.name))}
-        names = dict.fromkeys([c for _, c in table.identity] + [c for c, _ in table.categories])
+        names = dict.fromkeys([c for _, c in table.identity] + [c for c, _ in table.categories]
+                              + [c for c, _ in table.files])
         rules = []
         for name in (n for n in names if n not in keep):
             if column(live, name, self.plan.source).nullable:

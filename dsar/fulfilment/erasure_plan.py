@@ -97,7 +97,8 @@ class Plan:
 
     def _resolve(self, table: Table) -> None:
         live = self.sql(table.name)
-        names = list(dict.fromkeys(edge.mine for edge in edges(self.source, table.name)))
+        names = list(dict.fromkeys([edge.mine for edge in edges(self.source, table.name)]
+                                   + [name for name, _ in table.files]))
         extra = [column(live, name, self.source) for name in names]
         width = len(table.key)
         result = self.connection.execute(self.rows.select_keys(table.name, *extra)).all()
@@ -141,6 +142,17 @@ class Plan:
         return found
 
     # ----- what kept rows need -----
+
+    def doomed_files(self, table: Table) -> list[tuple[str, str]]:
+        """(store, key) of the files named by the rows of ``table`` that erasure deletes or
+        keeps only as a shell (what identifies the person emptied, its files included); a
+        retained or anonymized row, or one that is still someone else's, keeps its file."""
+        if not table.files or not isinstance(table.erasure_strategy, Delete):
+            return []
+        kept = self.kept[table.name]
+        return [(store, str(value)) for key in self.keys[table.name] if kept.get(key) != OUTSIDE
+                for name, store in table.files
+                if (value := self.values[table.name][key].get(name)) not in (None, "")]
 
     def survives(self, table: Table, key: tuple) -> bool:
         return key in self.kept[table.name] or not isinstance(table.erasure_strategy, Delete)

@@ -4,6 +4,7 @@ Members, in order::
 
     data/<source>/<table>.json   a JSON array, one row object per line
     data/<source>/<table>.csv    the same rows; UTF-8 with BOM (so spreadsheets read accents), CRLF
+    files/<store>/<key>          the subject's files (uploads, recordings), streamed from the store
     README.html                  the cover letter with the Art. 15 information
     manifest.json                reference, time, and per data file: rows, bytes, SHA-256
 
@@ -41,7 +42,7 @@ from dsar.errors import ValidationError
 from dsar.fulfilment.cover_letter import ExportContext, TableSummary, render_cover_letter
 from dsar.fulfilment.encrypted_files import TemporarySpool
 
-__all__ = ["ExportContext", "ExportTable", "ExportedFile", "build_export_zip"]
+__all__ = ["ExportContext", "ExportTable", "ExportedFile", "StoredFile", "build_export_zip"]
 
 MANIFEST_FORMAT = "dsar-export"
 MANIFEST_VERSION = 1
@@ -74,6 +75,16 @@ class ExportTable:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """One of the subject's files in a file store: ``chunks()`` streams its bytes and
+    raises FileNotFoundError when the store no longer has it."""
+
+    store: str
+    key: str
+    chunks: Callable[[], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
 class ExportedFile:
     """A manifest entry: a data file as it was actually written."""
 
@@ -90,7 +101,17 @@ class _Ledger:
     files: list[ExportedFile] = field(default_factory=list)
     tables: list[TableSummary] = field(default_factory=list)
     cover_letter: dict[str, Any] = field(default_factory=dict)
+    stored: list[dict[str, Any]] = field(default_factory=list)  # the subject's files, as written
     _claimed: set[tuple[str, str]] = field(default_factory=set)
+
+    def store_totals(self) -> list[tuple[str, int, int]]:
+        """(store, files, bytes) of the files written, for the letter."""
+        totals: dict[str, list[int]] = {}
+        for entry in self.stored:
+            if not entry.get("missing"):
+                total = totals.setdefault(entry["store"], [0, 0])
+                total[0], total[1] = total[0] + 1, total[1] + entry["size"]
+        return [(store, count, size) for store, (count, size) in totals.items()]
 
     def claim(self, table: ExportTable) -> str:
         """The member path prefix for ``table``, once its names are checked and unique."""
@@ -114,17 +135,19 @@ def build_export_zip(
     tables: Iterable[ExportTable],
     *,
     spool_dir: str | None = None,
+    files: Iterable[StoredFile] = (),
 ) -> Iterator[bytes]:
     """Stream the export ZIP for ``context`` with the rows of ``tables``.
 
     Lazy: nothing is read until the result is iterated, and memory stays bounded by one
     batch and one ZIP chunk however many rows there are. ``spool_dir`` is where the sealed
-    CSV scratch file goes (default: the system temporary directory).
+    CSV scratch file goes (default: the system temporary directory). ``files`` are the
+    subject's stored files, each streamed chunk by chunk (never whole) under ``files/``.
     """
     if context.generated_at.tzinfo is None:
         raise ValidationError("generated_at must be timezone-aware")
     ledger = _Ledger()
-    return iter(stream_zip(_members(context, tables, ledger, spool_dir), get_compressobj=_compressor))
+    return iter(stream_zip(_members(context, tables, ledger, spool_dir, files), get_compressobj=_compressor))
 
 
 def _compressor() -> Any:
@@ -133,7 +156,8 @@ def _compressor() -> Any:
 
 
 def _members(
-    context: ExportContext, tables: Iterable[ExportTable], ledger: _Ledger, spool_dir: str | None
+    context: ExportContext, tables: Iterable[ExportTable], ledger: _Ledger, spool_dir: str | None,
+    files: Iterable[StoredFile] = (),
 ) -> Iterator[tuple]:
     """The ZIP members as stream_zip wants them, each produced only when its turn comes.
 
@@ -156,6 +180,7 @@ def _members(
             yield json_path, at, _MODE, ZIP_64, _recorded(json_chunks, json_path, count, ledger)
             yield csv_path, at, _MODE, ZIP_64, _recorded(spool.iter_chunks(), csv_path, count, ledger)
         ledger.tables.append(TableSummary(table.source, table.table, count.rows, (json_path, csv_path)))
+    yield from _file_members(files, ledger, at)
     yield "README.html", at, _MODE, ZIP_32, _cover_letter(context, ledger)
     yield "manifest.json", at, _MODE, ZIP_32, _later(lambda: _manifest(context, ledger))
 
@@ -163,6 +188,29 @@ def _members(
 def _without(batches: Iterable[list[dict[str, Any]]], omit: frozenset[str]) -> Iterator[list[dict[str, Any]]]:
     for batch in batches:
         yield [{k: v for k, v in row.items() if k not in omit} for row in batch] if omit else batch
+def _file_members(files: Iterable[StoredFile], ledger: _Ledger, at: datetime) -> Iterator[tuple]:
+    """``files/<store>/<key>`` per stored file, each read once, in bounded chunks; a file the
+    store no longer has is listed as missing in the manifest instead."""
+    seen: set[tuple[str, str]] = set()
+    for stored in files:
+        if (stored.store, stored.key) in seen:
+            continue  # two rows may name the same file
+        seen.add((stored.store, stored.key))
+        path = f"files/{stored.store}/{stored.key}"
+        if not _SAFE_NAME.fullmatch(stored.store) or any(not _SAFE_NAME.fullmatch(part) for part in stored.key.split("/")):
+            raise ValidationError(f"file key of store {stored.store!r} cannot be used as a file name")
+        chunks = iter(stored.chunks())
+        try:
+            first = next(chunks, b"")
+        except FileNotFoundError:
+            ledger.stored.append({"path": path, "store": stored.store, "key": stored.key, "missing": True})
+            continue
+
+        def done(size: int, sha: str, stored=stored, path=path) -> None:
+            ledger.stored.append({"path": path, "store": stored.store, "key": stored.key, "size": size,
+                                  "sha256": sha})
+
+        yield path, at, _MODE, ZIP_64, _digested(chain([first], chunks), done)
 
 
 def _digested(chunks: Iterable[bytes], done: Callable[[int, str], None]) -> Iterator[bytes]:
@@ -191,7 +239,9 @@ def _cover_letter(context: ExportContext, ledger: _Ledger) -> Iterator[bytes]:
     def done(size: int, sha: str) -> None:
         ledger.cover_letter.update(path="README.html", size=size, sha256=sha)
 
-    html = _later(lambda: render_cover_letter(context, ledger.tables).encode("utf-8"))
+    html = _later(lambda: render_cover_letter(
+        context, ledger.tables, ledger.store_totals(),
+        sum(1 for entry in ledger.stored if entry.get("missing"))).encode("utf-8"))
     return _digested(html, done)
 
 
@@ -258,6 +308,7 @@ def _manifest(context: ExportContext, ledger: _Ledger) -> bytes:
         "controller": context.tenant_name,
         "generated_at": _iso(context.generated_at),
         "files": [asdict(entry) for entry in ledger.files],
+        "stored_files": ledger.stored,
         "cover_letter": ledger.cover_letter,
     }
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

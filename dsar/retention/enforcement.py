@@ -36,6 +36,7 @@ from sqlalchemy import exc
 from dsar.datamap.model import ColumnStrategy, DataMap, Source, Table
 from dsar.datamap.sources import NO_MATCH, coerce, column, connect, reflect
 from dsar.errors import ConfigurationError, DsarError, SourceUnavailable
+from dsar.files.deletions import FileJournal, FilesDone
 from dsar.jobs.registry import JobContext
 from dsar.jobs.runner import describe_error
 from dsar.retention.policy import EffectiveRule, LegalHold
@@ -43,13 +44,17 @@ from dsar.retention.statements import Flavour, flavour_for, python_value
 
 
 def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, hash_key: bytes,
-            holds: Iterable[LegalHold] = (), batch_size: int) -> None:
+            holds: Iterable[LegalHold] = (), batch_size: int, files: FileJournal | None = None) -> None:
     """Apply ``rules`` to ``datamap``'s sources; rows per rule go to ``ctx.count``.
 
     A failing rule is recorded in ``ctx.errors`` and the others still run; an unreachable
-    source skips its own rules only.
+    source skips its own rules only. Deleted rows' files (the map's ``files:``) go through
+    ``files``, the tenant's journal, batch by batch; entries an earlier run left open are
+    finished first.
     """
     holds = list(holds)
+    if files is not None and not ctx.dry_run:
+        _files_done(ctx, files.finish(), "files left by an earlier run", always=False)
     for source in datamap.sources:
         mine = [rule for rule in rules if rule.source == source.name]
         if not mine:
@@ -57,10 +62,20 @@ def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, ha
         try:
             with connect(source) as connection:
                 work = _SourceWork(connection, source, [h for h in holds if h.source == source.name], mine)
+                work.files = files
                 for rule in _children_first(source, mine):
                     work.apply(ctx, rule, hash_key, batch_size)
         except SourceUnavailable as error:
             ctx.errors.append(error.message)
+
+
+def _files_done(ctx: JobContext, done: FilesDone, label: str, *, always: bool = True) -> None:
+    """Files deleted (or found already missing) under ``label``, as a dry run counts them."""
+    if always or done.deleted or done.missing:
+        ctx.count(label, done.deleted + done.missing)
+    if done.missing:
+        ctx.count(f"{label} (already missing)", done.missing)
+    ctx.errors.extend(done.errors)
 
 
 def _children_first(source: Source, rules: list[EffectiveRule]) -> list[EffectiveRule]:
@@ -92,6 +107,7 @@ class _SourceWork:
         self._tables: dict[str, sa.Table] = {}
         self._scopes: dict[str, sa.ColumnElement[bool] | None] = {}
         self._held: dict[str, sa.ColumnElement[bool] | None] = {}
+        self.files: FileJournal | None = None
 
     # --- tables and shared conditions ------------------------------------------------------
 
@@ -301,18 +317,51 @@ class _Batches:
             f'rows of "{self.rule.table}" are still referred to by a table the data map does not '
             "link to it; add that table with a link so its rows are handled first")
 
+    def _file_columns(self) -> list[tuple[sa.Column, str]]:
+        spec = self.work.source.table(self.rule.table)
+        return [(column(self.table, name, self.work.source), store) for name, store in spec.files]
+
+    def _count_files(self, condition: sa.ColumnElement[bool]) -> None:
+        """A dry run counts the files the deleted rows name, too."""
+        files = sum(self.connection.execute(sa.select(sa.func.count()).select_from(self.table).where(
+            condition, col.is_not(None), col != "")).scalar_one() for col, _ in self._file_columns())
+        self.connection.rollback()
+        self.ctx.count(f"{self.rule.label}: files", files)
+
+    def _doomed_files(self, where: sa.ColumnElement[bool]) -> list[tuple[str, str]]:
+        columns = self._file_columns()
+        rows = self.connection.execute(sa.select(*(col for col, _ in columns)).where(where))
+        return [(store, str(value)) for row in rows for (_, store), value in zip(columns, row)
+                if value not in (None, "")]
+
     def delete(self, condition: sa.ColumnElement[bool]) -> None:
+        files = self.work.files if self._file_columns() else None
         if self.ctx.dry_run:
+            if self._file_columns():
+                self._count_files(condition)
             return self._count(condition)
+        if self._file_columns() and files is None:
+            raise ConfigurationError("deleting rows that name files needs the tenant's file journal")
+        if files is not None:
+            self.ctx.count(f"{self.rule.label}: files", 0)
         last = None
         while (window := self._window(condition, last)) is not None:
             in_range, last, final = window
+            # The files of the window's rows are journalled (committed) before the rows go.
+            recorded = files.record(self._doomed_files(sa.and_(in_range, condition))) if files else []
             try:
                 deleted = self.connection.execute(sa.delete(self.table).where(in_range, condition)).rowcount
-            except exc.IntegrityError:
-                raise self._integrity() from None
-            self.connection.commit()
+                self.connection.commit()
+            except BaseException as error:
+                if recorded:
+                    self.connection.rollback()
+                    files.cancel(recorded)
+                if isinstance(error, exc.IntegrityError):
+                    raise self._integrity() from None
+                raise
             self._report(deleted)
+            if files is not None:
+                _files_done(self.ctx, files.finish(), f"{self.rule.label}: files")
             if final:
                 break
         self.connection.rollback()

@@ -12,6 +12,7 @@ from functools import partial
 from flask import current_app
 
 from dsar.errors import ConfigurationError
+from dsar.files.deletions import FileJournal
 from dsar.jobs.registry import JobContext, job
 from dsar.jobs.runner import for_each_tenant
 from dsar.keyring import keyring
@@ -59,7 +60,7 @@ def _enforce(ctx: JobContext, tenant: Tenant, *, actions: tuple[str, ...]) -> No
                                  f"not {tenant.slug!r}: nothing was done")
     rules = effective_rules(datamap, tenant.setting(OVERRIDES) or {}, ctx.now, actions)
     enforce(ctx, datamap, rules, hash_key=keyring().tenant_hash_key(tenant.id), holds=legal_holds(tenant),
-            batch_size=batch_size())
+            batch_size=batch_size(), files=FileJournal(tenant.id, datamap, origin="retention"))
 
 
 def _own(ctx: JobContext, tenant: Tenant) -> None:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from dsar.datamap.model import DataMap
 from dsar.errors import Conflict
 from dsar.extensions import db
+from dsar.files.deletions import FileJournal
 from dsar.fulfilment.discovery import Identifiers
 from dsar.fulfilment.erasure import TableOutcome, erase_subject
 from dsar.keyring import keyring
@@ -79,14 +80,15 @@ def execute(request: RightsRequest, datamap: DataMap, identifiers: Identifiers, 
     if request.status != "scheduled":
         raise Conflict(f"cannot execute an erasure that is {request.status}", details={"status": request.status})
     key = keyring().tenant_hash_key(request.tenant_id)
-    dry = erase_subject(datamap, identifiers, hash_key=key, now=now, dry_run=True)
+    files = FileJournal(request.tenant_id, datamap, origin=f"erasure {request.reference}")
+    dry = erase_subject(datamap, identifiers, hash_key=key, now=now, dry_run=True, files=files)
     plan = [_table_result(t) for t in dry.tables]
     if dry_run:
         return plan
     plan = _merged((request.result or {}).get("erasure_plan", []), plan)
     request.result = {"erasure_plan": plan}
     with outside_effect():  # the plan is committed before any row of the customer's database changes
-        done = erase_subject(datamap, identifiers, hash_key=key, now=now)
+        done = erase_subject(datamap, identifiers, hash_key=key, now=now, files=files)
     tables = _merged(plan, [_table_result(t) for t in done.tables])
     _record(request, datamap, tables, done.at, actor)
     return tables
@@ -119,7 +121,7 @@ def _table_result(table: TableOutcome) -> dict:
             "anonymized": table.anonymized, "columns": list(table.columns), "kept": table.kept,
             "kept_because": [list(pair) for pair in table.kept_because], "shared": table.shared,
             "basis": table.basis, "until": table.until.isoformat() if table.until else None,
-            "text": table.describe()}
+            "files": table.files, "text": table.describe()}
 
 
 def result_letter(tables: list[dict]) -> dict:

@@ -27,6 +27,7 @@ from dsar.datamap.sources import connect, reflect
 from dsar.errors import ConfigurationError, DsarError, NotFound
 from dsar.extensions import db
 from dsar.fulfilment.article15 import Controller, access_answer
+from dsar.files.access import subject_files
 from dsar.fulfilment.cover_letter import ExportContext
 from dsar.fulfilment.discovery import Identifiers, iter_rows, participating
 from dsar.fulfilment.encrypted_files import iter_decrypted, write_encrypted
@@ -79,8 +80,9 @@ def make_export(request: RightsRequest, tenant: Tenant, datamap: DataMap, subjec
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tables = export_tables(datamap, identifiers, only_provided=only_provided, counts=counts)
-        size, sha256 = write_encrypted(pending, build_export_zip(context, tables, spool_dir=str(directory)),
-                                       keyring())
+        files = subject_files(datamap, identifiers, only_provided=only_provided)
+        size, sha256 = write_encrypted(pending, build_export_zip(context, tables, spool_dir=str(directory),
+                                                                 files=files), keyring())
     except OSError as error:
         raise _not_written(error) from None
     token = new_token()
