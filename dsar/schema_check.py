@@ -12,7 +12,8 @@ A database without ``alembic_version`` whose tables exist was made by ``db.creat
 """
 from __future__ import annotations
 
-import ast
+import re
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,10 @@ NEWER = ("the database schema (revision {revision}) is newer than this version o
 #: An outdated answer is asked again after this long, so `dsar db upgrade` needs no restart.
 RECHECK_SECONDS = 30.0
 _EXTENSION = "dsar.schema_check"
+#: ``revision = "0002"`` / ``down_revision = None`` at the start of a line of a revision file.
+_ASSIGNMENT = re.compile(r"""^(revision|down_revision)\s*(?::[^=]*)?=\s*(?:["']([^"']+)["']|None)""", re.MULTILINE)
+#: One check at a time per process: concurrent first requests wait for it instead of each asking.
+_LOCK = threading.Lock()
 
 
 class SchemaOutdated(DsarError):
@@ -40,11 +45,7 @@ def revisions(directory: Path = VERSIONS) -> dict[str, str | None]:
     """``{revision: down_revision}`` of every revision file."""
     found: dict[str, str | None] = {}
     for path in sorted(directory.glob("*.py")):
-        values = {}
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and node.targets[0].id in ("revision", "down_revision") and isinstance(node.value, ast.Constant):
-                values[node.targets[0].id] = node.value.value
+        values = {name: value or None for name, value in _ASSIGNMENT.findall(path.read_text())}
         if "revision" in values:
             found[values["revision"]] = values.get("down_revision")
     return found
@@ -83,10 +84,11 @@ def require_current_schema(app: Flask) -> None:
     state = _state(app)
     if state["ok"]:
         return
-    if state["problem"] is None or time.monotonic() - state["asked"] > RECHECK_SECONDS:
-        found = problem(db.engine)
-        state.update(ok=found is None, problem=found, asked=time.monotonic())
-    if state["problem"] is not None:
+    with _LOCK:
+        if not state["ok"] and (state["problem"] is None or time.monotonic() - state["asked"] > RECHECK_SECONDS):
+            found = problem(db.engine)
+            state.update(ok=found is None, problem=found, asked=time.monotonic())
+    if state["problem"] is not None and not state["ok"]:
         raise SchemaOutdated(state["problem"])
 
 

@@ -55,6 +55,8 @@ def test_unexpected_errors_are_500_without_details(tmp_path, path, monkeypatch):
     """A bug answers a plain 500 in the right format; the traceback only goes to the log."""
     app = create_app({"TESTING": False}, environ=environ_for(f"sqlite:///{tmp_path}/x.db", tmp_path),
                      instance_path=str(tmp_path))
+    with app.app_context():
+        db.create_all()  # a working database: an empty one answers "run `dsar db upgrade`" first
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internal detail")
