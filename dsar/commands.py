@@ -45,7 +45,7 @@ audit_cli = _app_group("audit", "Check the audit trail.")
 def tenants_create(slug, name, regime, country, policy_days, grace_days, datamap_path, dpo_email):
     """Create tenant SLUG."""
     from dsar.domain.tenant_settings import check_country_region  # start-up: imported when used
-    from dsar.services.tenants import TenantSpec, create_tenant, validate
+    from dsar.services.tenants import TenantSpec, create_tenant, validate  # start-up
 
     if datamap_path and os.path.exists(datamap_path):  # a path from here; else one in DSAR_DATAMAP_DIR
         datamap_path = os.path.abspath(datamap_path)
