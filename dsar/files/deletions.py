@@ -79,6 +79,7 @@ class FileJournal:
         a batch per store call, closing each batch's entries as it goes."""
         done = FilesDone()
         unknown = set()
+        listed: dict[str, dict[str, set[str]]] = {}  # per store: folder listings, kept across batches
         last = 0
         while True:
             with db.engine.connect() as connection:
@@ -102,7 +103,7 @@ class FileJournal:
                                            "to be deleted")
                     continue
                 try:
-                    outcome = store.delete([row.key for row in rows])
+                    outcome = store.delete([row.key for row in rows], listed=listed.setdefault(name, {}))
                 except DsarError as error:
                     done.errors.append(error.message)
                     continue

@@ -106,10 +106,15 @@ class FileStore:
         except Exception as error:  # botocore and aiohttp errors are not all OSErrors
             raise self._unavailable("listing", error) from None
 
-    def delete(self, keys: Sequence[object]) -> Deleted:
-        """Delete ``keys`` with the store's batch call; already missing keys are reported."""
+    def delete(self, keys: Sequence[object], *, listed: dict[str, set[str]] | None = None) -> Deleted:
+        """Delete ``keys`` with the store's batch call; already missing keys are reported.
+
+        ``listed`` keeps the folder listings between calls (pass the same dict for the
+        batches of one run), so a folder of 10,000 files is listed once, not per batch.
+        """
         paths = {self.path(key): str(key) for key in keys}
-        present, missing = self._split_missing(list(paths))
+        folders = {} if listed is None else listed
+        present, missing = self._split_missing(list(paths), folders)
         try:
             for start in range(0, len(present), DELETE_BATCH):
                 self.fs.rm(present[start:start + DELETE_BATCH])
@@ -117,13 +122,17 @@ class FileStore:
             pass
         except Exception as error:
             raise self._unavailable("deleting files of", error) from None
+        for path in present:  # a later batch naming the same file finds it missing
+            folders[posixpath.dirname(path)].discard(_strip(path))
         return Deleted(tuple(paths[p] for p in present), tuple(paths[p] for p in missing))
 
-    def _split_missing(self, paths: list[str]) -> tuple[list[str], list[str]]:
-        """(present, missing), by one listing per folder (S3's DeleteObjects cannot tell)."""
-        folders: dict[str, set[str]] = {}
+    def _split_missing(self, paths: list[str], folders: dict[str, set[str]]) -> tuple[list[str], list[str]]:
+        """(present, missing), by one listing per folder (S3's DeleteObjects reports a
+        missing key as deleted, so only a listing can tell)."""
         try:
             for folder in dict.fromkeys(posixpath.dirname(path) for path in paths):
+                if folder in folders:
+                    continue
                 try:
                     listed = self.fs.ls(folder, detail=False, **({"refresh": True} if self._is_s3 else {}))
                 except FileNotFoundError:

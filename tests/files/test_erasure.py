@@ -80,11 +80,11 @@ def test_a_run_killed_while_deleting_files_is_finished_by_the_next(media, journa
     subject = media.subjects[2]
     real_delete, calls = FileStore.delete, []
 
-    def dies_on_second_batch(store, keys):
+    def dies_on_second_batch(store, keys, **kwargs):
         calls.append(len(keys))
         if len(calls) == 2:
             raise KeyboardInterrupt("killed")  # the process dies: nothing after this runs
-        return real_delete(store, keys)
+        return real_delete(store, keys, **kwargs)
 
     monkeypatch.setattr(deletions, "DELETE_BATCH", 2)
     monkeypatch.setattr(FileStore, "delete", dies_on_second_batch)

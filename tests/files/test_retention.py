@@ -58,7 +58,7 @@ def test_a_dry_run_counts_the_files_and_deletes_none(media, journal):
 def test_a_retention_run_killed_while_deleting_files_is_finished_by_the_next(media, journal, monkeypatch):
     real_delete = FileStore.delete
 
-    def killed(store, keys):
+    def killed(store, keys, **kwargs):
         raise KeyboardInterrupt("killed after the rows' commit")
 
     monkeypatch.setattr(FileStore, "delete", killed)
