@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from dsar.demo.activity import DEMO_SUBJECT, create_demo_app
-from dsar.demo.media import create_demo_media
+from dsar.demo.media import create_demo_media, media_datamap_yaml
 from dsar.demo.sample_app import sample_datamap_yaml
 from dsar.extensions import db
 from dsar.models import RightsRequest, Tenant, User, utcnow
@@ -73,7 +73,7 @@ def _customer_database() -> list[str]:
     datamap_dir = Path(current_app.config["DSAR_DATAMAP_DIR"])
     datamap_dir.mkdir(parents=True, exist_ok=True)
     files = instance / "demo_files"
-    (datamap_dir / DATAMAP_NAME).write_text(sample_datamap_yaml(url, tenant=DEMO_SLUG, files_folder=files))
+    (datamap_dir / DATAMAP_NAME).write_text(sample_datamap_yaml(url, tenant=DEMO_SLUG) + "".join(media_datamap_yaml(files)))
     if database.exists():
         written = create_demo_media(url, files, utcnow())  # a demo made before it had files gets them
         return ["Demo customer database already exists."] + (

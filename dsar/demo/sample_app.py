@@ -71,14 +71,9 @@ def sample_metadata() -> sa.MetaData:
     return md
 
 
-def sample_datamap_yaml(url: str, *, tenant: str = "acme", files_folder=None) -> str:
-    """The data map (SPEC §5) describing the sample application at ``url``; with
-    ``files_folder``, also the demo's uploads and recordings in a file store there."""
-    if files_folder is not None:
-        from dsar.demo.media import media_datamap_yaml
-
-        tables, stores = media_datamap_yaml(files_folder)
-        return _sample_yaml(url, tenant) + tables + stores
+def sample_datamap_yaml(url: str, *, tenant: str = "acme") -> str:
+    """The data map (SPEC §5) describing the sample application at ``url`` (the demo adds
+    its file store with :func:`dsar.demo.media.media_datamap_yaml`)."""
     return _sample_yaml(url, tenant)
 
 
