@@ -76,7 +76,7 @@ def _init_web(app: Flask) -> None:
     init_migrations(app)
     babel.init_app(app)
     translations.init_app(app)  # catalogs compiled at start, locale from ?lang= / Accept-Language
-    from dsar import http_errors, input_guard  # start-up: imported when used
+    from dsar.web import http_errors, input_guard  # start-up: imported when used
     from dsar.extensions import csrf, limiter, login_manager  # start-up: imported when used
 
     csrf.init_app(app)
@@ -92,7 +92,8 @@ def _init_web(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(downloads_bp)
-    from dsar import dashboard, security_headers  # start-up: imported when used
+    from dsar import dashboard  # start-up: imported when used
+    from dsar.web import security_headers  # start-up: imported when used
 
     dashboard.init_app(app)
     security_headers.init_app(app)

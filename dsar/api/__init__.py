@@ -2,7 +2,7 @@
 
 Each area of the API is a flask-smorest Blueprint in its own module, listed in ``AREAS``.
 All errors, including the ones flask-smorest and werkzeug raise (404, 405, 415, 422,
-429, malformed JSON), leave through ``dsar.http_errors`` in one envelope.
+429, malformed JSON), leave through ``dsar.web.http_errors`` in one envelope.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class DsarApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self):
-        """Leave error rendering to dsar.http_errors: one envelope for the whole app."""
+        """Leave error rendering to dsar.web.http_errors: one envelope for the whole app."""
 
 
 def init_app(app: Flask) -> None:

@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES, missing_details
 from dsar.errors import DsarError
-from dsar.http_errors import error_response
+from dsar.web.http_errors import error_response
 from dsar.services import intake, lifecycle, verification
 from dsar.portal.rate_limits import api_verify_limit, retry_after, submit_limit
 from dsar.services.intake import LIMITS

@@ -12,9 +12,9 @@ from dsar.auth.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm
 from dsar.auth.views import SIGN_IN_LIMIT, _after_sign_in, _locked_out
 from dsar.errors import DsarError
 from dsar.extensions import db, limiter
-from dsar.form_errors import show_on_form
+from dsar.web.form_errors import show_on_form
 from dsar.models import Tenant
-from dsar.security_headers import no_store
+from dsar.web.security_headers import no_store
 from dsar.services import staff_accounts
 from dsar.web.unit_of_work import discard
 

@@ -20,7 +20,7 @@ from dsar.dashboard import bp
 from dsar.errors import NotFound
 from dsar.extensions import db, login_manager
 from dsar.models import Membership, RightsRequest, Tenant
-from dsar.security_headers import no_store
+from dsar.web.security_headers import no_store
 from dsar.services import lifecycle
 
 #: Permission -> roles that hold it (configuration is data).

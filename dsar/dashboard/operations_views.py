@@ -14,7 +14,7 @@ from dsar.dashboard.forms import TYPE_LABELS, settings_form_class
 from dsar.datamap.check import check_datamap
 from dsar.errors import DsarError, ValidationError
 from dsar.extensions import db
-from dsar.form_errors import show_on_form
+from dsar.web.form_errors import show_on_form
 from dsar.jobs.registry import all_jobs
 from dsar.jobs.runner import run_job
 from dsar.jobs.scheduler import next_run, schedules

@@ -12,7 +12,7 @@ from dsar.dashboard.request_actions import ASSIGNABLE_ROLES, COMPLETE_OUTCOMES, 
 from dsar.dashboard.staff_admin import actor_names, list_staff
 from dsar.domain.deadlines import clock_start
 from dsar.errors import DsarError
-from dsar.form_errors import show_on_form
+from dsar.web.form_errors import show_on_form
 from dsar.models import Export, Task, utcnow
 from dsar.services import audit, exports, fulfilment, identifiers, lifecycle
 from dsar.services.intake import custom_identity_kinds

@@ -9,7 +9,7 @@ from dsar.dashboard.access import actor, requires
 from dsar.dashboard.forms import StaffForm, TokenForm
 from dsar.errors import DsarError
 from dsar.extensions import db
-from dsar.form_errors import show_on_form
+from dsar.web.form_errors import show_on_form
 from dsar.models import ApiToken, for_tenant
 from dsar.services import staff_accounts
 from dsar.services.staff import create_token, revoke_token

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from dsar.domain.deadlines import target_is_the_policy_date
 from dsar.errors import DsarError, NotFound
 from dsar.extensions import db
-from dsar.form_errors import show_on_form
+from dsar.web.form_errors import show_on_form
 from dsar.models import RightsRequest, Tenant
 from dsar.portal import bp
 from dsar.portal.forms import CodeForm, FindForm, ProofForm, RequestForm, WithdrawForm

@@ -2,7 +2,7 @@
 
 The request owns the transaction: views and services add to ``db.session`` and never
 commit. When the view returns, ``after_request`` commits once; when it fails — an
-exception the error handlers in ``dsar.http_errors`` turn into an answer — everything it
+exception the error handlers in ``dsar.web.http_errors`` turn into an answer — everything it
 did is rolled back (``discard``) and nothing is committed.
 
 A view that catches a failure itself and answers with the form again calls ``discard()``

@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from dsar.security_headers import CONTENT_SECURITY_POLICY
+from dsar.web.security_headers import CONTENT_SECURITY_POLICY
 from tests.dashboard.factories import make_request, sign_in
 from tests.factories import make_tenant, make_user
 

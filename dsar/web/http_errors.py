@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from dsar.errors import ConfigurationError, DsarError, ValidationError
-from dsar.input_guard import body_too_large_message
+from dsar.web.input_guard import body_too_large_message
 from dsar.web.unit_of_work import fail
 
 
