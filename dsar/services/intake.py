@@ -15,10 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
 
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.errors import DsarError, ValidationError
+from dsar.extensions import db
 from dsar.models import RightsRequest, Tenant, utcnow
 from dsar.services import identifiers, lifecycle, suppressions, verification
 from dsar.services.lifecycle import Subject, new_reference
@@ -186,10 +188,6 @@ def resend_status_link(tenant: Tenant, reference: str, email: str) -> None:
     """Send the status link again to the request's own address, when ``reference`` is one of
     ``tenant``'s requests made with ``email``; otherwise do nothing. The caller answers the
     same either way (SPEC §4), and the message only ever goes to the address on the request."""
-    from sqlalchemy import select
-
-    from dsar.extensions import db
-
     found = db.session.execute(select(RightsRequest).where(
         RightsRequest.tenant_id == tenant.id,
         RightsRequest.reference == (reference or "").strip().upper())).scalar_one_or_none()
