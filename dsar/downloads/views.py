@@ -14,6 +14,7 @@ from dsar.downloads import bp
 from dsar.errors import NotFound
 from dsar.extensions import db
 from dsar.models import RightsRequest
+from dsar.portal.views import request_for_status  # the status page's own check of its secret
 from dsar.services import audit, exports
 from dsar.web.unit_of_work import discard
 
@@ -43,9 +44,7 @@ def download(token: str):
 
 @bp.get("/r/<reference>/download")
 def from_status_page(reference: str):
-    from dsar.portal.views import _request_for_status  # the status page's own check of its secret
-
-    shown = _request_for_status(reference, request.args.get("t"))
+    shown = request_for_status(reference, request.args.get("t"))
     export = exports.downloadable_export(shown)
     try:
         if export is None:

@@ -233,7 +233,7 @@ def find(slug: str):
 # --- the subject's status page ------------------------------------------------------------
 
 
-def _request_for_status(reference: str, token: str | None) -> RightsRequest:
+def request_for_status(reference: str, token: str | None) -> RightsRequest:
     """The request the secret link opens; 404 alike for a wrong token and an unknown reference."""
     found = lifecycle.find_request(reference, tenant_id=None)  # the token proves the rest
     if found is None or not status_token_matches(found, token):
@@ -244,7 +244,7 @@ def _request_for_status(reference: str, token: str | None) -> RightsRequest:
 @bp.get("/r/<reference>")
 def status(reference: str):
     token = request.args.get("t")
-    shown = _request_for_status(reference, token)
+    shown = request_for_status(reference, token)
     tenant = lifecycle.tenant_of(shown)
     return render_template("portal/status.html", tenant=tenant, req=shown, token=token, form=WithdrawForm(),
                            words=STATUS_WORDS[shown.status], right=RIGHTS_BY_TYPE[shown.type],
@@ -263,7 +263,7 @@ def _answer_dates(shown: RightsRequest) -> dict:
 @bp.post("/r/<reference>/withdraw")
 def withdraw(reference: str):
     token = request.form.get("t")  # CSRF is checked by CSRFProtect before this view runs
-    shown = _request_for_status(reference, token)
+    shown = request_for_status(reference, token)
     was_scheduled = shown.status == "scheduled"
     lifecycle.withdraw(shown, "subject", reason="withdrawn by the subject on the status page")
     flash(_("The erasure is cancelled.") if was_scheduled else _("Your request is withdrawn."))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from dsar.crypto import normalise_email  # noqa: F401  (the API's fields use intake.normalise_email)
+from dsar.crypto import email_identity, normalise_email  # noqa: F401  (the API's fields use intake.normalise_email)
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES, missing_details
 from dsar.errors import DsarError, ValidationError
@@ -173,17 +173,10 @@ def resend_status_link(tenant: Tenant, reference: str, email: str) -> None:
     """Send the status link again to the request's own address, when ``reference`` is one of
     ``tenant``'s requests made with ``email``; otherwise do nothing. The caller answers the
     same either way (SPEC §4), and the message only ever goes to the address on the request."""
-    from sqlalchemy import select
-
-    from dsar.extensions import db
-
-    found = db.session.execute(select(RightsRequest).where(
-        RightsRequest.tenant_id == tenant.id,
-        RightsRequest.reference == (reference or "").strip().upper())).scalar_one_or_none()
+    found = lifecycle.find_request(reference, tenant_id=tenant.id)
     if found is None:
         return
-    given = normalise_email(email).casefold()
-    if (lifecycle.subject_of(found).email or "").casefold() == given:
+    if email_identity(lifecycle.subject_of(found).email or "") == email_identity(normalise_email(email)):
         notify_subject(found, "status_link")
 
 

@@ -44,6 +44,14 @@ def test_request_sent_page(page, app):
     assert blocking_violations(page) == []
 
 
+@pytest.mark.parametrize("path", ["/t/acme/find", "/t/acme/find?sent=1", "/t/acme/no-such-page"])
+def test_find_my_request_and_not_found_pages(page, app, path):
+    make_tenant("acme", name="Acme Chat")
+    page.goto(path)
+    assert page.get_by_role("heading", level=1).count() == 1
+    assert blocking_violations(page) == []
+
+
 def test_login_page(page, app):
     page.goto("/login")
     assert blocking_violations(page) == []

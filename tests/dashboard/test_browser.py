@@ -95,7 +95,7 @@ def test_deny_templates_fill_the_reason_and_filters_work(page, app):
     page.get_by_role("link", name=request.reference).click()
     page.get_by_label("Reason template").select_option("identity_not_verified")
     # The template fills the reason from a script: wait for it (bounded), never read at once.
-    expect(page.get_by_label("Reason given to the subject")).to_have_value(re.compile("could not verify"))
+    expect(page.get_by_label("Reason (recorded")).to_have_value(re.compile("could not verify"))
     page.get_by_role("button", name="Deny").click()
     page.wait_for_selector("text=Denied; the reason is recorded and the subject was told.")
     assert status_of(request.reference) == "denied"

@@ -34,7 +34,7 @@ def test_a_subject_goes_from_the_form_to_the_status_page(page, app):
     page.keyboard.type("Alice Example")
     page.keyboard.press("Enter")
 
-    page.wait_for_url("**/t/acme/requests")
+    page.wait_for_url("**/t/acme/sent")
     assert page.get_by_role("heading", level=1).inner_text() == "Check your e-mail"
     reference = page.locator("text=DSR-").first.inner_text().split("reference ")[1].rstrip(".")
 
