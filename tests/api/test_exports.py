@@ -17,13 +17,13 @@ from tests.api.conftest import headers_for
 from tests.downloads.fixtures import events, make_request, only_export, open_zip
 from tests.factories import make_tenant
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 def url(request) -> str:
     return f"/api/v1/requests/{request.reference}/export"
 
 
+@pytest.mark.calendar
 def test_staff_download_the_zip_without_using_up_the_subjects_link(client, acme, sample, token_for):
     request = make_request(acme, "access")
     fulfil(request, "test")
@@ -55,6 +55,7 @@ def test_a_request_without_an_export_is_not_found(client, acme, sample, token_fo
     assert answer.status_code == 404 and "has no export" in answer.json["error"]["message"]
 
 
+@pytest.mark.calendar
 def test_a_deleted_export_is_not_found(client, acme, sample, token_for):
     request = make_request(acme, "access")
     fulfil(request, "test")
@@ -69,6 +70,7 @@ def test_a_token_is_required(client, acme, sample):
     assert client.get(url(request)).status_code == 401
 
 
+@pytest.mark.calendar
 def test_fulfil_through_the_api_keeps_the_failure_event_and_answers_in_the_envelope(
         client, acme, sample, token_for, app):
     blocker = Path(app.instance_path) / "not-a-directory"

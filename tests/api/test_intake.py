@@ -11,7 +11,6 @@ from dsar.models import VerificationChallenge, utcnow
 from tests.factories import make_tenant
 from tests.portal.helpers import all_requests, last_mail, mails, request_by_reference
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 VALID = {"type": "access", "email": "alice@example.com", "name": "Alice"}
 
@@ -151,6 +150,7 @@ def test_a_wrong_code_says_how_many_attempts_are_left(client, acme):
     assert _error(_verify(client, reference, {"code": code}), 422)["code"] == "verification_failed"
 
 
+@pytest.mark.calendar
 def test_used_expired_and_unknown_all_answer_alike(client, acme):
     used_ref, used_code = _submitted(client)
     assert _verify(client, used_ref, {"code": used_code}).status_code == 200

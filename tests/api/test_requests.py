@@ -15,7 +15,6 @@ from tests.api.conftest import headers_for
 from tests.clock import FromNow, resolve
 from tests.factories import make_tenant
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 URL = "/api/v1/requests"
 ACTIONS = ("verify", "approve", "deny", "pause", "resume", "extend", "fulfil", "cancel")
@@ -43,6 +42,7 @@ def error_fields(response) -> dict:
 # --- manual entry ----------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_manual_entry_records_the_request_from_its_date_of_receipt(client, auth):
     response = client.post(URL, json=ENTRY, headers=auth)
     assert response.status_code == 201
@@ -59,6 +59,7 @@ def test_manual_entry_records_the_request_from_its_date_of_receipt(client, auth)
         assert field in body
 
 
+@pytest.mark.calendar
 def test_manual_entry_with_regime_datetime_and_staff_verification(client, auth):
     body = enter(client, auth, regime="ccpa", received_at="2025-01-02T16:30:00-08:00", type="erasure",
                  verified=True, verification_reason="matched the account's postal address")
@@ -69,10 +70,12 @@ def test_manual_entry_with_regime_datetime_and_staff_verification(client, auth):
     assert body["verified_at"] is not None
 
 
+@pytest.mark.calendar
 def test_naive_datetime_is_utc(client, auth):
     assert enter(client, auth, received_at="2025-03-03T23:30:00")["received_at"] == "2025-03-03T23:30:00+00:00"
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize(("changes", "field"), [
     ({"received_at": "yesterday"}, "received_at"),
     ({"received_at": "2025-02-30"}, "received_at"),
@@ -135,6 +138,7 @@ def test_get_unknown_reference_is_404(client, auth):
 # --- the queue ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_queue_lists_by_target_date_with_pages(client, auth):
     late = enter(client, auth, received_at="2025-03-01")["reference"]
     early = enter(client, auth, received_at="2025-01-31")["reference"]
@@ -148,6 +152,7 @@ def test_queue_lists_by_target_date_with_pages(client, auth):
     assert all("subject" not in item for item in body["items"])
 
 
+@pytest.mark.calendar
 def test_queue_filters(client, auth, tenant):
     erasure = enter(client, auth, type="erasure", received_at="2025-03-01")["reference"]
     access = enter(client, auth)["reference"]
@@ -191,6 +196,7 @@ def test_queue_refuses_bad_filters_naming_the_field(client, auth, query, field):
 # --- actions -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_the_working_path_verify_approve_pause_resume_extend(client, auth):
     today = utcnow().date()
     reference = enter(client, auth, received_at=today.isoformat())["reference"]
@@ -229,6 +235,7 @@ def test_missing_reason_is_422_naming_reason(client, auth, tenant, action, reaso
     assert response.json["error"]["details"]["field"] == "reason"
 
 
+@pytest.mark.calendar
 def test_action_not_allowed_now_is_409_in_words(client, auth):
     reference = enter(client, auth)["reference"]
     response = act(client, auth, reference, "approve")
@@ -239,6 +246,7 @@ def test_action_not_allowed_now_is_409_in_words(client, auth):
     assert late.status_code == 409 and "original deadline (2025-02-28)" in late.json["error"]["message"]
 
 
+@pytest.mark.calendar
 def test_regimes_without_pause_or_extension_refuse_them(client, token_for):
     lgpd = headers_for(token_for(make_tenant(regime="lgpd", country="BR")))
     reference = enter(client, lgpd, received_at=utcnow().date().isoformat())["reference"]
@@ -259,6 +267,7 @@ def test_unknown_action_is_404(client, auth):
     assert response.status_code == 404 and "verify, approve" in response.json["error"]["message"]
 
 
+@pytest.mark.calendar
 def test_action_body_is_validated(client, auth):
     reference = enter(client, auth)["reference"]
     assert act_raw(client, auth, reference, "{oops").status_code == 400
@@ -312,6 +321,7 @@ def test_missing_invalid_or_revoked_token_is_401_everywhere(client, tenant, toke
 # --- tenant isolation --------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_another_tenants_request_is_404_like_a_missing_one_everywhere(client, auth, token_for):
     reference = enter(client, auth, received_at=utcnow().date().isoformat())["reference"]
     act(client, auth, reference, "verify", "ID seen")

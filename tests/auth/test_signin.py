@@ -14,7 +14,6 @@ from dsar.models import User, utcnow
 from tests.dashboard.factories import enrol_totp, make_request, sign_in
 from tests.factories import PASSWORD, make_tenant, make_user
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 def login(client, email, password=PASSWORD, **kwargs):
@@ -52,6 +51,7 @@ def test_login_with_a_bad_address_names_the_field(client):
     assert response.status_code == 400 and b'id="email-error"' in response.data
 
 
+@pytest.mark.calendar
 def test_an_auditor_signs_in_with_a_password_and_reaches_the_queue(client):
     user = make_user(make_tenant(), "auditor")
     response = login(client, user.email)
@@ -62,6 +62,7 @@ def test_an_auditor_signs_in_with_a_password_and_reaches_the_queue(client):
     assert db.session.get(User, user.id).last_login_at is not None
 
 
+@pytest.mark.calendar
 def test_a_dpo_enrols_totp_on_first_sign_in(client):
     user = make_user(make_tenant(), "dpo")
     response = login(client, user.email)
@@ -109,6 +110,7 @@ def test_an_enrolled_user_needs_the_code(client):
     assert client.get("/dashboard/").status_code == 200
 
 
+@pytest.mark.calendar
 def test_a_code_is_accepted_once(client):
     user = make_user(make_tenant(), "admin")
     secret = enrol_totp(user)
@@ -128,6 +130,7 @@ def test_a_code_is_accepted_once(client):
     assert secret not in stored and keyring().decrypt_text(stored).count(secret) == 1
 
 
+@pytest.mark.calendar
 def test_the_code_step_expires(client, app):
     user = make_user(make_tenant(), "admin")
     secret = enrol_totp(user)
@@ -139,6 +142,7 @@ def test_the_code_step_expires(client, app):
     assert client.get("/dashboard/").status_code == 302
 
 
+@pytest.mark.calendar
 def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(client):
     user = make_user(make_tenant(), "agent")
     for _ in range(5):
@@ -154,6 +158,7 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(client):
     assert login(client, user.email).status_code == 302
 
 
+@pytest.mark.calendar
 def test_wrong_codes_count_towards_the_lockout(client):
     user = make_user(make_tenant(), "dpo")
     secret = enrol_totp(user)
@@ -168,6 +173,7 @@ def test_wrong_codes_count_towards_the_lockout(client):
     assert login(client, user.email).status_code == 400
 
 
+@pytest.mark.calendar
 def test_a_session_ends_after_idleness_and_after_eight_hours(client, app):
     user = make_user(make_tenant(), "auditor")
     assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)

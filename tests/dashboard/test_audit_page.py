@@ -13,7 +13,6 @@ from dsar.models import AuditEvent, RightsRequest, Task, utcnow
 from tests.dashboard.factories import make_request, sign_in
 from tests.factories import make_tenant, make_user
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 @pytest.fixture
@@ -46,6 +45,7 @@ def test_the_chain_is_verified_from_the_page(client, tenant, auditor):
     assert f"Chain intact: {count} events verified." in page
 
 
+@pytest.mark.calendar
 def test_an_edited_event_is_caught(client, tenant, auditor):
     request = make_request(tenant)
     target = events_of(tenant)[-1]
@@ -67,6 +67,7 @@ def test_a_deleted_event_is_caught(client, tenant, auditor):
     assert f"Chain broken at event {events[2].id}:" in page and "deleted or reordered" in page
 
 
+@pytest.mark.calendar
 def test_another_tenants_broken_chain_is_not_this_tenants_business(client, tenant, auditor):
     other = make_tenant("other")
     make_request(other)
@@ -87,6 +88,7 @@ SUBJECT = {"email": "Priya.Identifiable@Example.com", "name": "Priya Identifiabl
            "customer_id": "CUST-99812"}
 
 
+@pytest.mark.calendar
 def test_no_plain_identifier_in_the_audit_trail_or_logs_after_full_flows(client, acme, sample, caplog):
     """Every action of the dashboard on three requests (manual entry, verification, approval,
     assignment, notes, pause, extension, legal hold, fulfilment with export and download,

@@ -13,7 +13,6 @@ from dsar.services.staff import tenant_for_token
 from tests.dashboard.factories import make_request, sign_in
 from tests.factories import make_tenant, make_user
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 @pytest.fixture
@@ -36,6 +35,7 @@ def fresh(model, row_id):
 # --- outbox ---------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_the_outbox_shows_decrypted_recipients_status_and_errors(client, tenant, admin):
     request = make_request(tenant)
     ring = keyring()
@@ -54,6 +54,7 @@ def test_the_outbox_shows_decrypted_recipients_status_and_errors(client, tenant,
     assert "Your code is 123456" in client.get(f"/dashboard/outbox/{message_id}").get_data(as_text=True)
 
 
+@pytest.mark.calendar
 def test_links_in_an_outbox_message_are_clickable_and_escaped(client, tenant, admin):
     ring = keyring()
     message = OutboxMessage(tenant_id=tenant.id, template="reminder", to_enc=ring.encrypt_text("dpo@example.org"),
@@ -70,6 +71,7 @@ def test_links_in_an_outbox_message_are_clickable_and_escaped(client, tenant, ad
 # --- jobs -----------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_jobs_run_now_and_dry_run_for_this_tenant_only(client, tenant, admin):
     other = make_tenant("elsewhere")
     db.session.add_all([
@@ -97,6 +99,7 @@ def test_jobs_run_now_and_dry_run_for_this_tenant_only(client, tenant, admin):
     assert client.post("/dashboard/jobs/no-such-job/run").status_code == 404
 
 
+@pytest.mark.calendar
 def test_the_jobs_page_hides_routine_runs_filters_by_job_and_shows_the_next_run(client, tenant, admin):
     db.session.add_all([JobRun(job="send-mail", tenant_id=None, trigger="scheduler", status="succeeded"),
                         JobRun(job="retention", tenant_id=tenant.id, trigger="cli", status="succeeded",
@@ -130,6 +133,7 @@ SETTINGS = {"name": "Ops Ltd", "regime": "gdpr", "country": "GB-ENG", "policy_da
             "points_access": "2", "declaration_access": "y"}
 
 
+@pytest.mark.calendar
 def test_settings_are_saved_and_audited(client, tenant, admin):
     page = client.get("/dashboard/settings").get_data(as_text=True)
     assert 'name="points_erasure"' in page and 'name="points_opt_out"' not in page
@@ -145,6 +149,7 @@ def test_settings_are_saved_and_audited(client, tenant, admin):
     assert "Nothing changed." in client.get("/dashboard/settings").get_data(as_text=True)
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("change, field, words", [
     ({"country": "ZZ"}, "country", "not a known ISO 3166 code"),
     ({"regime": "policy", "policy_days": ""}, "policy_days", "needs --policy-days"),
@@ -158,6 +163,7 @@ def test_settings_errors_name_the_field(client, tenant, admin, change, field, wo
     assert fresh(Tenant, tenant.id).name != "Ops Ltd"
 
 
+@pytest.mark.calendar
 def test_settings_errors_are_shown_all_at_once(client, tenant, admin):
     response = client.post("/dashboard/settings", data={
         **SETTINGS, "country": "ZZ", "regime": "policy", "policy_days": "", "grace_days": "400", "name": ""})
@@ -168,6 +174,7 @@ def test_settings_errors_are_shown_all_at_once(client, tenant, admin):
     assert "4 things to fix before the settings can be saved" in page and 'href="#country"' in page
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("country", ["GB", "gb", " UK "])
 def test_a_whole_united_kingdom_is_asked_which_nation(client, tenant, admin, country):
     response = client.post("/dashboard/settings", data={**SETTINGS, "country": country})
@@ -183,6 +190,7 @@ def test_a_nation_of_the_united_kingdom_is_saved(client, tenant, admin):
     assert fresh(Tenant, tenant.id).country == "GB-SCT"
 
 
+@pytest.mark.calendar
 def test_settings_show_configuration_warnings(client, admin, tenant):
     client.post("/dashboard/settings", data={**SETTINGS, "regime": "lgpd", "country": "BR", "grace_days": "30"})
     page = client.get("/dashboard/settings").get_data(as_text=True)
@@ -255,6 +263,7 @@ def test_remove_from_this_tenant(client, tenant, admin):
 # --- tokens ---------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_a_token_is_shown_once_and_can_be_revoked(client, tenant, admin):
     response = client.post("/dashboard/tokens", data={"name": "crm-sync"})
     assert response.status_code == 200

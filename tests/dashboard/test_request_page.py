@@ -15,7 +15,6 @@ from tests.dashboard.factories import make_request, sign_in
 from tests.downloads.fixtures import open_zip
 from tests.factories import make_tenant, make_user
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 @pytest.fixture
@@ -43,6 +42,7 @@ def flashed(client, request) -> str:
     return client.get(f"/dashboard/requests/{request.reference}").get_data(as_text=True)
 
 
+@pytest.mark.calendar
 def test_the_page_shows_the_subject_deadlines_and_timeline(client, tenant, dpo):
     request = make_request(tenant, "access", email="ada@example.org", name="Ada Lovelace")
     page = client.get(f"/dashboard/requests/{request.reference}").get_data(as_text=True)
@@ -93,6 +93,7 @@ def test_deny_with_a_template_reason(client, tenant, dpo):
     assert denied.status == "denied" and "Art. 12(5)" in denied.denial_reason and denied.outcome == "denied"
 
 
+@pytest.mark.calendar
 def test_pause_resume_and_one_extension(client, tenant, dpo):
     request = make_request(tenant, "access")
     act(client, request, "verify", reason="ID seen")
@@ -143,6 +144,7 @@ def scheduled_erasure(tenant):
     return request
 
 
+@pytest.mark.calendar
 def test_a_scheduled_erasure_is_not_marked_completed_while_it_never_ran(client, tenant, dpo):
     request = scheduled_erasure(tenant)
     act(client, request, "complete", outcome="complied")
@@ -157,6 +159,7 @@ def test_a_scheduled_erasure_is_not_marked_completed_while_it_never_ran(client, 
     assert "Backups cannot be erased before expiry" in flashed(client, request)  # in the timeline
 
 
+@pytest.mark.calendar
 def test_a_scheduled_erasure_can_be_denied_with_its_reason(client, tenant, dpo):
     request = scheduled_erasure(tenant)
     act(client, request, "deny", reason="A legal claim about this account is pending")
@@ -216,6 +219,7 @@ def test_fulfilment_without_a_data_map_is_a_message(client, tenant, dpo):
 # --- manual entry ----------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_a_request_received_by_post_starts_its_clock_on_the_day_received(client, tenant, dpo):
     received = utcnow().date() - timedelta(days=10)
     response = client.post("/dashboard/requests/new", data={
@@ -230,6 +234,7 @@ def test_a_request_received_by_post_starts_its_clock_on_the_day_received(client,
     assert "letter@example.org" in page and "C-1" in page
 
 
+@pytest.mark.calendar
 def test_manual_entry_can_record_a_verified_identity(client, tenant, dpo):
     client.post("/dashboard/requests/new", data={
         "channel": "phone", "received_on": utcnow().date().isoformat(), "type": "access", "regime": "gdpr",
@@ -238,6 +243,7 @@ def test_manual_entry_can_record_a_verified_identity(client, tenant, dpo):
     assert request.status == "verified" and request.subject_email_enc is None
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("change, field, words", [
     ({"received_on": FromNow(days=3, form="date")}, "received_on", "cannot be in the future"),
     ({"email": "", "name": ""}, "email", "needs an e-mail, a name"),

@@ -15,7 +15,6 @@ from dsar.services.fulfilment import expire_exports
 from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.downloads.fixtures import download_path, events, make_request, only_export, open_zip
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 def exported(acme, type: str = "access"):
@@ -24,6 +23,7 @@ def exported(acme, type: str = "access"):
     return request, only_export(request), download_path(request)
 
 
+@pytest.mark.calendar
 def test_the_link_in_the_message_downloads_the_zip_and_counts(client, acme, sample):
     request, export, path = exported(acme)
     answer = client.get(path)
@@ -38,6 +38,7 @@ def test_the_link_in_the_message_downloads_the_zip_and_counts(client, acme, samp
     assert event.actor == "subject" and event.payload["export_id"] == export.id
 
 
+@pytest.mark.calendar
 def test_the_link_stops_after_the_allowed_downloads(client, acme, sample):
     _, export, path = exported(acme)
     assert [client.get(path).status_code for _ in range(export.max_downloads)] == [200] * 3
@@ -47,6 +48,7 @@ def test_the_link_stops_after_the_allowed_downloads(client, acme, sample):
     assert export.downloads == 3
 
 
+@pytest.mark.calendar
 def test_a_head_request_checks_the_link_without_using_it_up(client, acme, sample):
     _, export, path = exported(acme)
     assert client.head(path).status_code == 200
@@ -54,6 +56,7 @@ def test_a_head_request_checks_the_link_without_using_it_up(client, acme, sample
     assert export.downloads == 0
 
 
+@pytest.mark.calendar
 def test_an_expired_link_is_gone(client, acme, sample):
     _, export, path = exported(acme)
     export.expires_at = utcnow() - timedelta(seconds=1)
@@ -64,6 +67,7 @@ def test_an_expired_link_is_gone(client, acme, sample):
     assert export.downloads == 0
 
 
+@pytest.mark.calendar
 def test_a_link_whose_file_was_deleted_is_gone(client, acme, sample):
     _, export, path = exported(acme)
     export.expires_at = utcnow() - timedelta(hours=1)
@@ -72,6 +76,7 @@ def test_a_link_whose_file_was_deleted_is_gone(client, acme, sample):
     assert client.get(path).status_code == 410
 
 
+@pytest.mark.calendar
 def test_a_missing_file_is_gone_and_not_counted(client, acme, sample):
     _, export, path = exported(acme)
     exports.export_path(export).unlink()

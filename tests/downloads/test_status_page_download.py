@@ -9,13 +9,13 @@ from dsar.services.notifications import status_url
 from tests.downloads.fixtures import events, make_request, only_export, open_zip
 from tests.factories import fulfil  # commits: the test owns the unit of work
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 def _status_path(request) -> str:
     return status_url(request).removeprefix("http://localhost")
 
 
+@pytest.mark.calendar
 def test_the_status_page_offers_the_download_while_it_works(client, acme, sample):
     request = make_request(acme, "access")
     fulfil(request, "test")
@@ -38,6 +38,7 @@ def test_the_status_page_offers_the_download_while_it_works(client, acme, sample
     assert "Download my data" not in client.get(_status_path(request)).get_data(as_text=True)
 
 
+@pytest.mark.calendar
 def test_the_download_needs_the_status_secret(client, acme, sample):
     request = make_request(acme, "access")
     fulfil(request, "test")

@@ -18,7 +18,6 @@ from dsar.models import AuditEvent, JobLease, JobRun, utcnow
 from tests.factories import make_tenant
 from tests.sample_app_db import SAMPLE_NOW
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 NOW = SAMPLE_NOW.replace(tzinfo=timezone.utc)
 
@@ -28,6 +27,7 @@ def _register(monkeypatch, name, func):
     monkeypatch.setitem(registry._JOBS, name, JobSpec(name, func, "a test job", {"trigger": "cron", "hour": 1}))
 
 
+@pytest.mark.calendar
 def test_a_run_is_recorded_with_rows_per_rule_and_audited(app, acme):
     run = run_job("retention", tenant_id=acme.id, now=NOW)
 
@@ -66,6 +66,7 @@ def test_a_database_error_is_described_without_the_databases_message(app, acme, 
     assert run.error.startswith("the database refused a statement (") and "jane" not in run.error
 
 
+@pytest.mark.calendar
 def test_a_run_left_running_by_a_dead_process_is_closed_as_interrupted(app, acme):
     stale = JobRun(job="retention", tenant_id=acme.id, status="running", started_at=utcnow() - timedelta(hours=1))
     other_tenant = JobRun(job="retention", tenant_id=None, status="running", started_at=utcnow())
@@ -83,6 +84,7 @@ def test_a_run_left_running_by_a_dead_process_is_closed_as_interrupted(app, acme
     assert other_tenant.status == "running"  # another scope: not this run's business
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("holder, expires_in, refused", [
     ("elsewhere:1234:abcd", timedelta(minutes=5), True),  # live on another host
     ("elsewhere:1234:abcd", timedelta(minutes=-1), False),  # expired

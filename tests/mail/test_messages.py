@@ -14,7 +14,6 @@ from dsar.translations import LANGUAGES
 from tests.factories import make_tenant
 from tests.portal.helpers import last_mail, mails
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 CONTEXT = {
     "verification": {"verify_url": "http://x/verify/T", "confirm_url": "http://x/confirm", "code": "123456",
@@ -88,6 +87,7 @@ def test_user_text_is_escaped_in_html(request_in):
     assert "Many systems to search <b>" in mail.text and "Many systems to search &lt;b&gt;" in mail.html
 
 
+@pytest.mark.calendar
 def test_the_erasure_letter_lists_what_was_kept_and_why(request_in):
     request = request_in("en")
     notify_subject(request, "erasure_done", **CONTEXT["erasure_done"])
@@ -97,6 +97,7 @@ def test_the_erasure_letter_lists_what_was_kept_and_why(request_in):
     assert "- Invoices: Tax law (until January 1, 2032)" in text
 
 
+@pytest.mark.calendar
 def test_staff_messages(app):
     tenant = make_tenant("acme", name="Acme")
     notify_staff(tenant, "dpo@acme.test", "reminder", reference="DSR-AAAA-BBBB", days_left=2,

@@ -14,7 +14,6 @@ from dsar.mail.messages import RenderedMessage
 from dsar.models import OutboxMessage, utcnow
 from tests.factories import make_tenant
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 class Failing:
@@ -65,6 +64,7 @@ def test_a_rolled_back_transaction_sends_nothing(app):
     assert db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 0
 
 
+@pytest.mark.calendar
 def test_failures_back_off_and_end_as_failed(app):
     tenant = make_tenant()
     message_id = _queue(tenant).id

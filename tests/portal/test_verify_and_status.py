@@ -12,7 +12,6 @@ from dsar.services import lifecycle
 from tests.factories import make_tenant
 from tests.portal.helpers import last_mail, portal_submit, request_by_reference, reference_in
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 @pytest.fixture
@@ -144,6 +143,7 @@ def test_the_subject_withdraws(client, submitted):
     assert "Your request is withdrawn." in page and "Withdraw my request" not in page
 
 
+@pytest.mark.calendar
 def test_cancelling_an_erasure_during_its_grace_period(client, submitted):
     reference, mail = submitted
     request = request_by_reference(reference)
@@ -172,6 +172,7 @@ def test_withdrawing_needs_the_csrf_token(app, client, submitted):
     assert response.status_code == 302 and request_by_reference(reference).status == "withdrawn"
 
 
+@pytest.mark.calendar
 def test_a_closed_request_shows_no_withdraw_button(client, submitted):
     reference, mail = submitted
     request = request_by_reference(reference)

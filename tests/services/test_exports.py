@@ -24,7 +24,6 @@ from tests.downloads.fixtures import (
 from tests.factories import make_tenant
 from tests.sample_app_db import TABLES, sample_datamap_yaml
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 UNREACHABLE = "postgresql+psycopg://app:hunter2@127.0.0.1:1/app"
 
@@ -89,6 +88,7 @@ def test_manifest_hashes_and_counts_hold(acme, sample):
     assert hashlib.sha256(letter).hexdigest() == manifest["cover_letter"]["sha256"]
 
 
+@pytest.mark.calendar
 def test_cover_letter_is_filled_from_the_data_map_and_the_tenant(acme, sample):
     request = make_request(acme, "access")
     fulfil(request, "test")
@@ -119,6 +119,7 @@ def test_portability_exports_only_what_the_subject_provided(acme, sample):
     assert "invoices" not in letter and "widget_visits" not in letter
 
 
+@pytest.mark.calendar
 def test_completed_with_a_limited_link_told_to_the_subject(acme, sample):
     acme.settings = {**acme.settings, "export_days": 3, "export_max_downloads": 2}
     db.session.commit()
@@ -148,6 +149,7 @@ def test_encrypted_at_rest_under_the_tenants_folder(app, acme, sample):
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no pending or scratch file left
 
 
+@pytest.mark.calendar
 def test_a_source_that_is_down_leaves_the_request_in_progress_then_a_retry_succeeds(
         acme, sample, datamap_dir, monkeypatch):
     write_datamap(datamap_dir, sample_datamap_yaml("${ACME_APP_DB_URL}"))
@@ -170,6 +172,7 @@ def test_a_source_that_is_down_leaves_the_request_in_progress_then_a_retry_succe
     assert request.status == "completed" and only_export(request).size > 0
 
 
+@pytest.mark.calendar
 def test_an_unwritable_export_dir_leaves_the_request_in_progress_then_a_retry_succeeds(app, acme, sample):
     blocker = Path(app.config["DSAR_EXPORT_DIR"])
     blocker.parent.mkdir(parents=True, exist_ok=True)
@@ -189,6 +192,7 @@ def test_an_unwritable_export_dir_leaves_the_request_in_progress_then_a_retry_su
     assert request.status == "completed" and exports.export_path(only_export(request)).exists()
 
 
+@pytest.mark.calendar
 def test_a_tenant_without_a_data_map_is_told_how_to_add_one(app):
     tenant = make_tenant("nomap")
     request = make_request(tenant, "access")
@@ -211,6 +215,7 @@ def _expired_export(tenant, days_ago: int = 1) -> Export:
     return export
 
 
+@pytest.mark.calendar
 def test_expire_exports_deletes_expired_files_idempotently(acme, sample):
     old = _expired_export(acme)
     current = make_request(acme, "portability")
@@ -233,6 +238,7 @@ def test_expire_exports_deletes_expired_files_idempotently(acme, sample):
     assert again.stats == {"exports": 0}
 
 
+@pytest.mark.calendar
 def test_expire_exports_keeps_to_the_tenant_it_is_run_for(acme, sample):
     old = _expired_export(acme)
     other = make_tenant("other")
@@ -243,6 +249,7 @@ def test_expire_exports_keeps_to_the_tenant_it_is_run_for(acme, sample):
     assert not exports.export_path(old).exists()
 
 
+@pytest.mark.calendar
 def test_expire_exports_resumes_when_the_file_is_already_gone(acme, sample):
     old = _expired_export(acme)
     exports.export_path(old).unlink()  # a crash after the file went, before the row was marked
@@ -251,6 +258,7 @@ def test_expire_exports_resumes_when_the_file_is_already_gone(acme, sample):
     assert old.deleted_at is not None
 
 
+@pytest.mark.calendar
 def test_expire_exports_keeps_the_export_of_a_request_under_legal_hold(acme, sample):
     old = _expired_export(acme)
     request = db.session.get(RightsRequest, old.request_id)

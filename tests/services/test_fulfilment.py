@@ -17,7 +17,6 @@ from tests.downloads.fixtures import events, make_request, messages
 from tests.factories import make_tenant, make_user
 from tests.sample_app_db import TABLES
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 CORRECTION = "My surname is Okafor-Lindqvist, not Okafor."
 

@@ -14,7 +14,6 @@ from dsar.services import lifecycle, reports
 from tests.dashboard.factories import FreshContextClient, sign_in
 from tests.factories import make_tenant, make_user
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 INJECTION = '=HYPERLINK("http://evil.example")'
 #: (received, type, how it ended, days to respond) — the fixture every test here reads.
@@ -58,6 +57,7 @@ def by_type(result):
     return {row.type: row for row in result.by_type}
 
 
+@pytest.mark.calendar
 def test_counts_medians_and_means_per_type(tenant):
     result = reports.metrics(tenant.id, 2025)
     rows = by_type(result)
@@ -73,6 +73,7 @@ def test_counts_medians_and_means_per_type(tenant):
     assert reports.metrics(tenant.id, 2023).total.received == 0
 
 
+@pytest.mark.calendar
 def test_another_tenant_is_not_counted(tenant):
     other = make_tenant("elsewhere", regime="ccpa", country="US")
     lifecycle.create_request(other, type="access", subject=lifecycle.Subject(email="x@example.com"),
@@ -82,6 +83,7 @@ def test_another_tenant_is_not_counted(tenant):
     assert reports.metrics(other.id, 2025).total.received == 1
 
 
+@pytest.mark.calendar
 def test_the_register_has_the_7101_fields_and_no_identifier(tenant):
     entries = reports.register(tenant.id, 2025)
     assert len(entries) == 9
@@ -95,6 +97,7 @@ def test_the_register_has_the_7101_fields_and_no_identifier(tenant):
     assert len(reports.register(tenant.id)) == 10  # every year
 
 
+@pytest.mark.calendar
 def test_weekly_series_and_deadline_attainment(tenant):
     weeks = reports.weekly_counts(tenant.id, 2025)
     assert min(weeks) == date(2024, 12, 30) and max(weeks) == date(2025, 12, 29)
@@ -107,6 +110,7 @@ def test_weekly_series_and_deadline_attainment(tenant):
     assert reports.years_with_requests(tenant.id) == [2025, 2024]
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("fmt", ["json", "csv", "text"])
 def test_the_cli(cli, tenant, fmt):
     result = cli.invoke(args=["report", "metrics", "--tenant", "metrics", "--year", "2025", "--format", fmt])
@@ -138,6 +142,7 @@ def test_the_cli_names_an_unknown_tenant(cli, tenant):
     assert result.exit_code != 0 and "no tenant 'nobody'" in result.output
 
 
+@pytest.mark.calendar
 def test_the_cli_covers_every_tenant_by_default(cli, tenant):
     make_tenant("quiet")
     result = cli.invoke(args=["report", "metrics", "--year", "2025"])
@@ -146,6 +151,7 @@ def test_the_cli_covers_every_tenant_by_default(cli, tenant):
     assert "no requests received this year" in result.output
 
 
+@pytest.mark.calendar
 def test_the_dashboard_page_and_csv(app, tenant):
     app.test_client_class = FreshContextClient
     client = app.test_client()

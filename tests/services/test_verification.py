@@ -16,7 +16,6 @@ from dsar.services.verification import MoreProofNeeded, VerificationFailed, Wron
 from tests.factories import make_tenant
 from tests.portal.helpers import last_mail, mails
 
-pytestmark = pytest.mark.calendar  # dates matter: re-run on the hard days (tests/clock.py)
 
 
 def _submit(tenant, type="access", email="alice@example.com", **fields):
@@ -34,6 +33,7 @@ def tenant(app):
     return make_tenant("acme", name="Acme")
 
 
+@pytest.mark.calendar
 def test_link_and_code_are_stored_only_as_hashes(tenant):
     request = _submit(tenant)
     mail = last_mail("verification")
@@ -72,6 +72,7 @@ def test_the_link_verifies_once(tenant):
         verification.verify_with_token("not-a-token")
 
 
+@pytest.mark.calendar
 def test_code_and_link_expire(tenant):
     tenant.settings = {"verification_hours": 24}
     db.session.commit()
@@ -205,6 +206,7 @@ def customer_db(tenant, tmp_path):
     dispose_engines()
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("answers, matched", [
     ({"phone": "+441234567890", "customer_id": "C-1001"}, 2),
     ({"phone": "+441234567890", "customer_id": "C-2002"}, 1),  # another customer's number
@@ -248,6 +250,7 @@ def _age(request: RightsRequest, days: int) -> None:
     db.session.commit()
 
 
+@pytest.mark.calendar
 def test_expire_unverified_closes_old_unverified_requests_and_tells_the_address(tenant):
     old = _submit(tenant, email="old@example.com")
     young = _submit(tenant, email="young@example.com")
@@ -273,6 +276,7 @@ def test_expire_unverified_closes_old_unverified_requests_and_tells_the_address(
     assert again.stats.get("expired", 0) == 0 and len(mails("expired")) == 1
 
 
+@pytest.mark.calendar
 def test_expire_unverified_respects_the_tenant_scope_and_setting(tenant):
     other = make_tenant("other")
     other.settings = {"unverified_expiry_days": 30}
