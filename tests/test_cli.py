@@ -2,19 +2,17 @@
 import os
 import subprocess
 import sys
-
-import pytest
-from sqlalchemy import select
-
-from dsar import crypto
-from dsar.extensions import db
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import create_engine, select, text
 
+from dsar import crypto
 from dsar.datamap.check import check_datamap
 from dsar.demo import DEMO_REQUESTS
 from dsar.demo.sample_app import sample_datamap_yaml
+from dsar.domain.tenant_settings import check_country_region
+from dsar.extensions import db
 from dsar.models import ApiToken, AuditEvent, Membership, RightsRequest, Tenant, User
 from tests.factories import PASSWORD, make_tenant
 
@@ -138,6 +136,8 @@ def test_demo_is_idempotent(cli, app, instance):
     # The tour reads a subject's code in the local outbox, which only an admin may see.
     assert db.session.execute(select(Membership.role)).scalars().all() == ["admin"]
     assert len(db.session.execute(select(RightsRequest)).scalars().all()) == len(DEMO_REQUESTS)
+    # Its settings can be saved as they are: the UK's nations keep different bank holidays.
+    check_country_region(db.session.execute(select(Tenant.country)).scalar_one())
     # The customer database and its data map: valid, reachable, with work for every rule.
     report = check_datamap(str(instance / "datamaps" / "demo.yml"))
     assert report.ok, report.render()

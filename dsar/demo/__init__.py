@@ -1,6 +1,6 @@
 """`dsar demo`: a complete demo tenant to try every feature on (idempotent).
 
-It makes the tenant "Parlo Chat" (UK GDPR, GB holidays, a 30-day policy promise), its DPO,
+It makes the tenant "Parlo Chat" (UK GDPR, England's bank holidays, a 30-day policy promise), its DPO,
 a customer database with three years of activity under ``instance/``, the data map that
 describes it, and a handful of requests in different states so the queue is not empty.
 """
@@ -47,7 +47,7 @@ def create_demo() -> list[str]:
     tenant = db.session.execute(select(Tenant).where(Tenant.slug == DEMO_SLUG)).scalar_one_or_none()
     if tenant is None:
         tenant = create_tenant(TenantSpec(
-            slug=DEMO_SLUG, name="Parlo Chat", regime="uk_gdpr", country="GB", policy_days=30, grace_days=14,
+            slug=DEMO_SLUG, name="Parlo Chat", regime="uk_gdpr", country="GB-ENG", policy_days=30, grace_days=14,
             datamap_path=DATAMAP_NAME, dpo_email=DEMO_DPO_EMAIL), actor="demo")
         tenant.contact_email = "privacy@parlo.example"
         tenant.settings = {"supervisory_authority": DEMO_AUTHORITY}
