@@ -19,6 +19,8 @@ from dsar.fulfilment.erasure import erase_subject
 from dsar.fulfilment.export import build_export_zip
 from dsar.models import Tenant
 from dsar.extensions import db
+from tests.downloads.fixtures import download_path, make_request
+from tests.factories import fulfil  # commits: the test owns the unit of work
 
 NOW = datetime(2026, 11, 18, 10, tzinfo=timezone.utc)
 
@@ -46,3 +48,23 @@ def test_the_demo_subjects_files_are_exported_and_then_erased(cli, app, instance
     assert outcome.files.deleted == len(exported)
     left = {f"{p.relative_to(folder)}" for p in folder.rglob("*") if p.is_file()}
     assert left == keys - exported
+
+
+def test_the_subjects_download_link_serves_their_recordings_and_uploads(cli, app, instance, client):
+    """The whole path a subject takes: an access request fulfilled, the link in the message,
+    the ZIP over HTTP with the very bytes the store holds, and none of another customer's."""
+    assert cli.invoke(args=["demo"]).exit_code == 0
+    tenant = db.session.execute(sa.select(Tenant).where(Tenant.slug == "demo")).scalar_one()
+    folder = instance / "demo_files"
+    theirs = {file.key for file in subject_files(load_datamap(instance / "datamaps" / "demo.yml"),
+                                                  {"email": DEMO_SUBJECT})}
+    request = make_request(tenant, "access", email=DEMO_SUBJECT)
+    fulfil(request, "test")
+    answer = client.get(download_path(request))
+    assert answer.status_code == 200 and answer.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.data))
+    served = {name.removeprefix("files/media/"): archive.read(name)
+              for name in archive.namelist() if name.startswith("files/media/")}
+    assert set(served) == theirs and any(key.endswith(".wav") for key in served)
+    for key, data in served.items():
+        assert data == (folder / key).read_bytes()
