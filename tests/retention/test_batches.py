@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from dsar.domain.ip_masking import mask_ip
-from dsar.retention.policy import LegalHold
+from dsar.retention.overrides import LegalHold
 from tests.retention.conftest import apply, create_table, datamap_for, rows
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from dsar.datamap.loader import parse_datamap
 from dsar.retention import enforcement
-from dsar.retention.policy import LegalHold
+from dsar.retention.overrides import LegalHold
 from dsar.retention.statements import Flavour
 from tests.retention.conftest import HASH_KEY, apply, create_table, datamap_for, rows
 from tests.sample_app_db import BUSINESS, SAMPLE_NOW, create_sample_app, sample_datamap_yaml

@@ -12,7 +12,7 @@ from dsar.errors import ValidationError
 from dsar.extensions import db
 from dsar.jobs.runner import run_job
 from dsar.models import AuditEvent
-from dsar.retention.policy import add_legal_hold, not_longer, remove_legal_hold, set_retention_override
+from dsar.retention.overrides import add_legal_hold, not_longer, remove_legal_hold, set_retention_override
 from tests.factories import make_tenant
 from tests.retention.conftest import rows
 from tests.sample_app_db import SAMPLE_NOW
