@@ -108,7 +108,8 @@ def tenants_retention(slug, table, period, remove):
 @with_appcontext
 def tenants_hold(slug, table, column, value, reason, remove):
     """Place (or lift) a legal hold: retention leaves those rows, and rows linked to them, alone."""
-    from dsar.retention.overrides import add_legal_hold, remove_legal_hold  # start-up: imported when used
+    from dsar.retention.overrides import (  # start-up: imported when used
+        add_retention_hold as add_legal_hold, remove_retention_hold as remove_legal_hold)
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     tenant = get_tenant(slug)
