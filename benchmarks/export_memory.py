@@ -82,7 +82,7 @@ def _measure(rows: int, folder: str) -> Result:
     from dsar.datamap.sources import dispose_engines
     from dsar.fulfilment.cover_letter import ExportContext
     from dsar.fulfilment.encrypted_files import write_encrypted
-    from dsar.fulfilment.export import build_export_zip
+    from dsar.fulfilment.export_zip import build_export_zip
     from dsar.services.exports import export_tables
 
     datamap = parse_datamap(DATAMAP.format(url=_url(folder)))

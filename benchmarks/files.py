@@ -96,7 +96,7 @@ def _export_child(datamap_text: str, queue) -> None:
     from dsar.datamap.loader import parse_datamap
     from dsar.files.access import subject_files
     from dsar.fulfilment.cover_letter import ExportContext
-    from dsar.fulfilment.export import build_export_zip
+    from dsar.fulfilment.export_zip import build_export_zip
 
     datamap = parse_datamap(datamap_text)
     started = time.perf_counter()

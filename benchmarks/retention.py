@@ -35,7 +35,7 @@ from dsar.datamap.loader import parse_datamap
 from dsar.datamap.sources import dispose_engines
 from dsar.jobs.registry import JobContext
 from dsar.retention.enforcement import enforce
-from dsar.retention.policy import effective_rules
+from dsar.retention.overrides import effective_rules
 from dsar.retention.statements import masked_or_none
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)

@@ -89,7 +89,7 @@ def tenants_retention(slug, table, period, remove):
     """Shorten how long SOURCE.TABLE is kept for tenant SLUG, e.g. `6 months`.
 
     An override may only shorten the data map's period, never lengthen it."""
-    from dsar.retention.policy import set_retention_override  # start-up: imported when used
+    from dsar.retention.overrides import set_retention_override  # start-up: imported when used
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     if not remove and not period:
@@ -108,7 +108,8 @@ def tenants_retention(slug, table, period, remove):
 @with_appcontext
 def tenants_hold(slug, table, column, value, reason, remove):
     """Place (or lift) a legal hold: retention leaves those rows, and rows linked to them, alone."""
-    from dsar.retention.policy import add_legal_hold, remove_legal_hold  # start-up: imported when used
+    from dsar.retention.overrides import (  # start-up: imported when used
+        add_retention_hold as add_legal_hold, remove_retention_hold as remove_legal_hold)
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     tenant = get_tenant(slug)

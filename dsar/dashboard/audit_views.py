@@ -5,7 +5,7 @@ from flask import g, render_template, request
 
 from dsar.dashboard import audit_trail, bp
 from dsar.dashboard.access import request_by_reference
-from dsar.dashboard.staff_admin import actor_names, list_staff
+from dsar.services.staff_members import actor_names, list_staff
 from dsar.services.audit import verify_tenant_chain
 
 

@@ -6,7 +6,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from dsar.dashboard import bp
 from dsar.dashboard.access import requires, switch_tenant
 from dsar.dashboard.deadline_badges import badge
-from dsar.dashboard.staff_admin import list_staff
+from dsar.services.staff_members import list_staff
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.errors import ValidationError

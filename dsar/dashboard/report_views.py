@@ -5,8 +5,7 @@ from flask import Response, g, render_template, request
 
 from dsar.dashboard import bp
 from dsar.models import utcnow
-from dsar.reports import charts
-from dsar.services import reports
+from dsar.reports import charts, figures
 
 
 def _year() -> int:
@@ -17,11 +16,11 @@ def _year() -> int:
 @bp.get("/reports")
 def report():
     year = _year()
-    weeks = reports.weekly_counts(g.tenant.id, year)
-    attainment = reports.deadline_attainment(g.tenant.id, year)
-    years = sorted(set(reports.years_with_requests(g.tenant.id)) | {utcnow().year, year}, reverse=True)
+    weeks = figures.weekly_counts(g.tenant.id, year)
+    attainment = figures.deadline_attainment(g.tenant.id, year)
+    years = sorted(set(figures.years_with_requests(g.tenant.id)) | {utcnow().year, year}, reverse=True)
     return render_template(
-        "dashboard/reports.html", year=year, years=years, metrics=reports.metrics(g.tenant.id, year),
+        "dashboard/reports.html", year=year, years=years, metrics=figures.metrics(g.tenant.id, year),
         weekly_chart=charts.weekly_by_type(weeks), attainment_chart=charts.attainment_by_month(attainment),
         attainment=attainment, colours=charts.TYPE_COLOURS, months=charts.MONTHS)
 
@@ -30,7 +29,7 @@ def report():
 def register_csv():
     year = request.args.get("year", "")
     chosen = int(year) if year.isdigit() else None
-    entries = reports.register(g.tenant.id, chosen)
+    entries = figures.register(g.tenant.id, chosen)
     name = f"{g.tenant.slug}-request-register{'-' + str(chosen) if chosen else ''}.csv"
-    return Response(reports.register_csv(entries), mimetype="text/csv",
+    return Response(figures.register_csv(entries), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

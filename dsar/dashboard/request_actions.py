@@ -176,7 +176,7 @@ def _text(form: Mapping[str, str], name: str) -> str:
 
 
 def _assign(request, form, actor):
-    from dsar.dashboard.staff_admin import member
+    from dsar.services.staff_members import member
 
     value = _text(form, "assignee_id")
     if not value:

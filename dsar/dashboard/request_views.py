@@ -9,7 +9,7 @@ from dsar.dashboard import bp, request_actions, request_page
 from dsar.dashboard.access import actor, can, request_by_reference, requires, tenant_row
 from dsar.dashboard.forms import ManualRequestForm
 from dsar.dashboard.request_actions import ASSIGNABLE_ROLES, COMPLETE_OUTCOMES, DENIAL_TEMPLATES
-from dsar.dashboard.staff_admin import actor_names, list_staff
+from dsar.services.staff_members import actor_names, list_staff
 from dsar.domain.deadlines import clock_start
 from dsar.errors import DsarError
 from dsar.web.form_errors import show_on_form

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
-from dsar.dashboard import bp, staff_admin
+from dsar.dashboard import bp
 from dsar.dashboard.access import actor, requires
 from dsar.dashboard.forms import StaffForm, TokenForm
 from dsar.errors import DsarError
 from dsar.extensions import db
 from dsar.web.form_errors import show_on_form
 from dsar.models import ApiToken, for_tenant
-from dsar.services import staff_accounts
+from dsar.services import staff_accounts, staff_members
 from dsar.services.staff import create_token, revoke_token
 from dsar.web.unit_of_work import discard
 
@@ -22,7 +22,7 @@ def users():
 
 
 def _users_page(form: StaffForm):
-    return render_template("dashboard/users.html", staff=staff_admin.list_staff(g.tenant.id), form=form,
+    return render_template("dashboard/users.html", staff=staff_members.list_staff(g.tenant.id), form=form,
                            invitations=staff_accounts.pending_invitations(g.tenant.id),
                            me=current_user.id), 400 if form.errors else 200
 
@@ -48,9 +48,9 @@ def user_create():
 @bp.post("/users/<int:user_id>/remove")
 @requires("manage")
 def user_remove(user_id: int):
-    staff_admin.member(g.tenant.id, user_id)  # NotFound (404) for anyone outside this tenant
+    staff_members.member(g.tenant.id, user_id)  # NotFound (404) for anyone outside this tenant
     try:
-        user = staff_admin.remove(g.tenant.id, user_id, current_user.id)
+        user = staff_members.remove(g.tenant.id, user_id, current_user.id)
         flash(f"{user.name} no longer has access to this organisation.")
     except DsarError as exc:
         discard()

@@ -19,7 +19,7 @@ EVENT_WORDS = {
     "schedule_erasure": "Erasure scheduled", "complete": "Completed", "deny": "Denied",
     "withdraw": "Withdrawn by the subject", "cancel": "Cancelled for the subject",
     "expire": "Expired (never verified)", "assign": "Assigned", "note": "Note",
-    "legal_hold_on": "Legal hold placed", "legal_hold_off": "Legal hold lifted",
+    "legal_hold_on": "Legal hold placed on the request", "legal_hold_off": "Legal hold on the request lifted",
     "task_created": "Task created", "task_done": "Task done", "suppressed": "Added to the suppression list",
     "fulfilment_failed": "Fulfilment failed", "erasure_held": "Erasure held by a legal hold",
     "identifiers_proven": "Identifiers proven", "identifier_confirmed": "Identifier confirmed",
@@ -28,8 +28,8 @@ EVENT_WORDS = {
     "staff_removed": "Staff member removed", "staff_invited": "Staff member invited",
     "staff_invitation_withdrawn": "Invitation withdrawn", "staff_two_factor_reset": "Two-factor reset",
     "staff_unlocked": "Sign-in unlocked", "token_created": "API token created", "token_revoked": "API token revoked",
-    "retention_override": "Retention shortened", "retention_legal_hold_on": "Retention hold placed",
-    "retention_legal_hold_off": "Retention hold lifted",
+    "retention_override": "Retention shortened", "retention_legal_hold_on": "Retention hold placed on rows",
+    "retention_legal_hold_off": "Retention hold on rows lifted",
 }
 
 OUTCOME_WORDS = {"complied": "complied in whole", "complied_in_part": "complied in part", "denied": "denied",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dsar.datamap.model import DataMap
 from dsar.files.stores import open_stores
 from dsar.fulfilment.discovery import Identifiers, iter_file_keys
-from dsar.fulfilment.export import StoredFile
+from dsar.fulfilment.export_zip import StoredFile
 
 
 def subject_files(datamap: DataMap, identifiers: Identifiers, *, only_provided: bool = False) -> Iterator[StoredFile]:

@@ -64,6 +64,8 @@ class RightsRequest(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    #: A legal hold on this request: its erasure is blocked and purges skip its data. Not the
+    #: retention holds on rows of the tenant's databases (``dsar.retention.overrides``).
     legal_hold: Mapped[bool] = mapped_column(default=False)
     legal_hold_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

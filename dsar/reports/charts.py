@@ -11,7 +11,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from dsar.services.reports import Attainment
+from dsar.reports.figures import Attainment
 
 #: One colour per request type (colour-blind-safe Okabe–Ito palette) and for attainment.
 TYPE_COLOURS = {

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from dsar.cli_base import DsarGroup
 from dsar.extensions import db
 from dsar.models import Tenant, utcnow
-from dsar.services import reports
+from dsar.reports import figures
 from dsar.services.tenants import get_tenant
 
 report_cli = DsarGroup("report", help="Figures about requests (CCPA §7101–§7102).")
@@ -32,11 +32,11 @@ def metrics_command(slug, year, fmt):
     tenants = [get_tenant(slug)] if slug else db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars().all()
     if not tenants:
         raise click.ClickException("no tenants yet: create one with `dsar tenants create` or `dsar demo`")
-    results = [(tenant, reports.metrics(tenant.id, year)) for tenant in tenants]
+    results = [(tenant, figures.metrics(tenant.id, year)) for tenant in tenants]
     click.echo({"text": _text, "json": _json, "csv": _csv}[fmt](results, year), nl=fmt == "text")
 
 
-def _rows(result: reports.YearMetrics) -> list[reports.TypeMetrics]:
+def _rows(result: figures.YearMetrics) -> list[figures.TypeMetrics]:
     return [*result.by_type, result.total]
 
 

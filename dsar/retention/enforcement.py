@@ -39,7 +39,7 @@ from dsar.errors import ConfigurationError, DsarError, SourceUnavailable
 from dsar.files.deletions import FileJournal, FilesDone
 from dsar.jobs.registry import JobContext
 from dsar.jobs.runner import describe_error
-from dsar.retention.policy import EffectiveRule, LegalHold
+from dsar.retention.overrides import EffectiveRule, RetentionHold as LegalHold
 from dsar.retention.statements import Flavour, flavour_for, python_value
 
 

@@ -19,7 +19,7 @@ from dsar.keyring import keyring
 from dsar.models import Tenant
 from dsar.retention.enforcement import enforce
 from dsar.retention.own_data import apply_own_retention
-from dsar.retention.policy import OVERRIDES, effective_rules, legal_holds
+from dsar.retention.overrides import OVERRIDES, effective_rules, retention_holds as legal_holds
 from dsar.services.datamaps import tenant_datamap
 
 NO_DATAMAP = "skipped: the tenant has no data map"

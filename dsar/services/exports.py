@@ -1,5 +1,9 @@
 """Access and portability exports: made, kept encrypted, downloaded, expired (SPEC §6).
 
+This module owns the ``Export`` records and their files; the package's format (the streamed
+ZIP, its manifest and cover letter) is :mod:`dsar.fulfilment.export_zip`, which knows nothing
+of Flask or databases.
+
 The subject's rows are read from the tenant's own databases through the data map, streamed
 into the ZIP and from there straight into an encrypted file under
 ``DSAR_EXPORT_DIR/<tenant id>/``: at no point is the package, or one table of it, whole in
@@ -31,7 +35,7 @@ from dsar.files.access import subject_files
 from dsar.fulfilment.cover_letter import ExportContext
 from dsar.fulfilment.discovery import Identifiers, iter_rows, participating
 from dsar.fulfilment.encrypted_files import iter_decrypted, write_encrypted
-from dsar.fulfilment.export import ExportTable, build_export_zip
+from dsar.fulfilment.export_zip import ExportTable, build_export_zip
 from dsar.keyring import keyring
 from dsar.models import Export, RightsRequest, Tenant, for_tenant, utcnow
 from dsar.services.checkpoint import checkpoint

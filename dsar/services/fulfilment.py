@@ -29,7 +29,7 @@ back, a ``fulfilment_failed`` audit event is recorded and committed (the reason,
 personal data) before the DsarError reaches the caller, which rolls back whatever else it
 had. The request stays in progress; fulfilling again later picks up from there.
 The erasure executed by ``execute-erasures`` follows the same order in
-``services.erasures.execute`` (its dry run is the plan, committed before any row changes).
+``services.erasure_requests.execute`` (its dry run is the plan, committed before any row changes).
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ from dsar.fulfilment.discovery import Identifiers, preview
 from dsar.jobs.registry import JobContext, job
 from dsar.keyring import keyring
 from dsar.models import RightsRequest, Task, Tenant, for_tenant, utcnow
-from dsar.services import audit, erasures, exports, identifiers, lifecycle, suppressions
+from dsar.services import audit, erasure_requests, exports, identifiers, lifecycle, suppressions
 from dsar.services.checkpoint import checkpoint, outside_effect
 from dsar.services.datamaps import tenant_datamap
 from dsar.services.exports import export_chunks  # noqa: F401  (the dashboard's staff download)
@@ -115,7 +115,7 @@ def _export(request: RightsRequest, actor: str) -> None:
 def _schedule_erasure(request: RightsRequest, actor: str) -> None:
     required_datamap(lifecycle.tenant_of(request))  # fail now, not when the grace period ends
     identifiers_of(request)
-    erasures.schedule(request, actor)
+    erasure_requests.schedule(request, actor)
 
 
 def _rectify(request: RightsRequest, actor: str) -> None:
@@ -155,7 +155,7 @@ def fulfil(request: RightsRequest, actor: str) -> RightsRequest:
     after recording it.
     """
     if request.type in HELD_TYPES:
-        erasures.check_not_held(request)
+        erasure_requests.check_not_held(request)
     if request.status == "verified":
         lifecycle.approve(request, actor)
     elif request.status != "in_progress":
@@ -211,16 +211,16 @@ def _open_tasks(request: RightsRequest, kind: str) -> list[Task]:
 
 @job("execute-erasures")
 def execute_erasures(ctx: JobContext) -> None:
-    for request in erasures.due(ctx.now, tenant_id=ctx.tenant_id, held=True):
+    for request in erasure_requests.due(ctx.now, tenant_id=ctx.tenant_id, held=True):
         ctx.count("held", 1)
         if not ctx.dry_run:
-            erasures.note_held(request, ERASURE_JOB)
+            erasure_requests.note_held(request, ERASURE_JOB)
             checkpoint("batch")
-    due = erasures.due(ctx.now, tenant_id=ctx.tenant_id)
+    due = erasure_requests.due(ctx.now, tenant_id=ctx.tenant_id)
     for done, request in enumerate(due):
         ctx.progress("erasures", done, len(due))
         try:
-            tables = erasures.execute(request, required_datamap(lifecycle.tenant_of(request)),
+            tables = erasure_requests.execute(request, required_datamap(lifecycle.tenant_of(request)),
                                       identifiers_of(request), actor=ERASURE_JOB, now=ctx.now,
                                       dry_run=ctx.dry_run)
         except (*OPERATIONAL, Conflict) as error:

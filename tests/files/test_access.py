@@ -13,7 +13,7 @@ import pytest
 
 from dsar.files.access import subject_files
 from dsar.fulfilment.cover_letter import ExportContext
-from dsar.fulfilment.export import build_export_zip
+from dsar.fulfilment.export_zip import build_export_zip
 from tests.files.media_app import create_media_app
 
 
@@ -57,7 +57,7 @@ def test_a_file_the_store_no_longer_has_is_listed_as_missing(media):
 
 
 def test_a_subject_without_files_gets_no_files_section(media):
-    from dsar.fulfilment.export import build_export_zip as build
+    from dsar.fulfilment.export_zip import build_export_zip as build
 
     context = ExportContext("REQ-2", "Acme", datetime(2026, 11, 18, 10, tzinfo=timezone.utc), "nobody")
     archive = zipfile.ZipFile(io.BytesIO(b"".join(build(context, [], files=subject_files(

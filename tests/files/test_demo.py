@@ -16,7 +16,7 @@ from dsar.files.access import subject_files
 from dsar.files.deletions import FileJournal
 from dsar.fulfilment.cover_letter import ExportContext
 from dsar.fulfilment.erasure import erase_subject
-from dsar.fulfilment.export import build_export_zip
+from dsar.fulfilment.export_zip import build_export_zip
 from dsar.models import Tenant
 from dsar.extensions import db
 from tests.downloads.fixtures import download_path, make_request

@@ -11,7 +11,7 @@ from dsar.files.deletions import FileJournal
 from dsar.files.stores import FileStore
 from dsar.jobs.registry import JobContext
 from dsar.retention.enforcement import enforce
-from dsar.retention.policy import effective_rules
+from dsar.retention.overrides import effective_rules
 from tests.factories import make_tenant
 from tests.files.media_app import create_media_app
 

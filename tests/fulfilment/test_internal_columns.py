@@ -7,7 +7,7 @@ import json
 import zipfile
 from datetime import datetime, timezone
 
-from dsar.fulfilment.export import ExportContext, ExportTable, build_export_zip
+from dsar.fulfilment.export_zip import ExportContext, ExportTable, build_export_zip
 
 CONTEXT = ExportContext(reference="DSAR-1", tenant_name="Acme", subject_label="zoe@example.org",
                         generated_at=datetime(2026, 11, 18, 10, tzinfo=timezone.utc))

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from dsar.mail.messages import SUBJECT_TEMPLATES, render
-from dsar.services.erasures import result_letter
+from dsar.services.erasure_requests import result_letter
 
 COMMON = {"tenant_name": "Parlo Chat", "reference": "DSR-7K2M-Q9XD", "kind": "access",
           "request_type": "a copy of your data", "received_at": date(2026, 11, 2), "due_date": date(2026, 12, 2),
@@ -16,7 +16,7 @@ COMMON = {"tenant_name": "Parlo Chat", "reference": "DSR-7K2M-Q9XD", "kind": "ac
           "portal_url": "https://privacy.parlo.example/t/parlo/", "name": None}
 EXPIRES = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
 
-#: The tables of a real erasure (as ``services.erasures`` records them), with the data map's labels.
+#: The tables of a real erasure (as ``services.erasure_requests`` records them), with the data map's labels.
 ERASURE_TABLES = [
     {"source": "app", "table": "messages", "label": "Your chat messages", "action": "delete", "rows": 37,
      "kept": 0, "basis": None, "until": None},

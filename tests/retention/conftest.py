@@ -12,7 +12,7 @@ from dsar.datamap.loader import parse_datamap
 from dsar.datamap.model import DataMap
 from dsar.jobs.registry import JobContext
 from dsar.retention.enforcement import enforce
-from dsar.retention.policy import effective_rules
+from dsar.retention.overrides import effective_rules
 from tests.jobs.conftest import acme, sample  # noqa: F401  (fixtures)
 
 HASH_KEY = b"k" * 32

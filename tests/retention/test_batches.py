@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from dsar.domain.ip_masking import mask_ip
-from dsar.retention.policy import LegalHold
+from dsar.retention.overrides import RetentionHold
 from tests.retention.conftest import apply, create_table, datamap_for, rows
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -52,7 +52,7 @@ def test_deletes_walk_ties_and_kept_rows_and_finish_in_one_run(source_url, kind,
     create_table(source_url, _events(kind), values)
     datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
                                       "{after: 90 days, from: at, action: delete}}\n")
-    hold = [LegalHold("app", "events", "account", str(HELD), "litigation")]
+    hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
     expected = {v["id"] for v in values if _stamp(v["at"]) >= EDGE or v["account"] == HELD}
 
     dry = apply(datamap, NOW, holds=hold, dry_run=True, batch_size=batch_size)
@@ -72,7 +72,7 @@ def test_masking_walks_ties_and_masks_every_expired_row_once(source_url, kind, b
     create_table(source_url, _events(kind), values)
     datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: {after: 90 days, "
                                       "from: at, action: anonymize_ip, column: ip, level: 1}}\n")
-    hold = [LegalHold("app", "events", "account", str(HELD), "litigation")]
+    hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
     masked = {v["id"] for v in values if _stamp(v["at"]) < EDGE and v["account"] != HELD}
 
     ctx = apply(datamap, NOW, holds=hold, batch_size=batch_size)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from dsar.datamap.loader import parse_datamap
 from dsar.retention import enforcement
-from dsar.retention.policy import LegalHold
+from dsar.retention.overrides import RetentionHold
 from dsar.retention.statements import Flavour
 from tests.retention.conftest import HASH_KEY, apply, create_table, datamap_for, rows
 from tests.sample_app_db import BUSINESS, SAMPLE_NOW, create_sample_app, sample_datamap_yaml
@@ -119,7 +119,7 @@ def test_a_legal_hold_keeps_the_rows_and_everything_linked_to_them(sample):
     held = app.subjects[0]  # the subject with the many messages
     before = snapshot(app.url)
 
-    ctx = apply(datamap, NOW, holds=[LegalHold("app", "accounts", "id", str(held.account_id), "litigation")])
+    ctx = apply(datamap, NOW, holds=[RetentionHold("app", "accounts", "id", str(held.account_id), "litigation")])
 
     assert ctx.errors == []
     after = snapshot(app.url)

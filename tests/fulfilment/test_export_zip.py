@@ -14,7 +14,7 @@ import pytest
 from dsar.crypto import KeyRing, generate_key
 from dsar.errors import ValidationError
 from dsar.fulfilment.encrypted_files import iter_decrypted, write_encrypted
-from dsar.fulfilment.export import ExportContext, ExportTable, build_export_zip
+from dsar.fulfilment.export_zip import ExportContext, ExportTable, build_export_zip
 
 GENERATED = datetime(2025, 3, 14, 9, 26, 53, tzinfo=timezone(timedelta(hours=1)))
 

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from dsar.extensions import db
-from dsar.services import lifecycle, reports
+from dsar.reports import figures as reports
+from dsar.services import lifecycle
 from tests.dashboard.factories import FreshContextClient, sign_in
 from tests.factories import make_tenant, make_user
 

@@ -1,4 +1,4 @@
-"""What a tenant keeps and for how long: the data map's rules, overrides, legal holds.
+"""What a tenant keeps and for how long: the data map's rules, overrides, retention holds.
 
 * **Overrides** (tenant setting ``retention_overrides``, e.g. ``{"app.conversations":
   "6 months"}``) apply to every retention rule of that table and may only *shorten*: each
@@ -6,10 +6,15 @@
   period the map gives the table would shorten nothing, so it is refused when it is set
   (:func:`set_retention_override`); should the map later shorten a period below a stored
   override, the map wins at run time.
-* **Legal holds** (tenant setting ``legal_holds``: a list of ``{"table": "app.accounts",
-  "column": "id", "value": 17, "reason": "..."}``) keep the matching rows of that table, and
-  every row of the tables that link to them through the data map (the account's
-  conversations, their messages...), out of every retention rule until the hold is removed.
+* **Retention holds** (tenant setting ``legal_holds``: a list of ``{"table": "app.accounts",
+  "column": "id", "value": 17, "reason": "..."}``; `dsar tenants hold`) keep the matching rows
+  of that table, and every row of the tables that link to them through the data map (the
+  account's conversations, their messages...), out of every retention rule until the hold is
+  removed. They are legal holds on the tenant's own databases' rows, called *retention holds*
+  here and in the dashboard's words so they are not taken for a request's legal hold
+  (``RightsRequest.legal_hold``: that request's erasure is blocked and purges skip its data).
+  The stored names keep their first spelling (the setting ``legal_holds``, the audit kinds
+  ``retention_legal_hold_on``/``_off``): audit events are hash-chained and cannot be renamed.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ from dsar.services import audit
 from dsar.services.datamaps import tenant_datamap
 
 OVERRIDES = "retention_overrides"
-LEGAL_HOLDS = "legal_holds"
+RETENTION_HOLDS = "legal_holds"  # the stored setting's name (see above)
 #: Reference days over which two periods are compared: four years hold every month length
 #: and a leap day, so "12 months" and "365 days" compare the way a calendar does.
 _REFERENCE_DAYS = [date(2024, 1, 1) + timedelta(days=n) for n in range(4 * 365 + 1)]
@@ -59,7 +64,9 @@ class EffectiveRule:
 
 
 @dataclass(frozen=True)
-class LegalHold:
+class RetentionHold:
+    """Rows of ``source.table`` whose ``column`` equals ``value``, kept out of retention."""
+
     source: str
     table: str
     column: str
@@ -142,16 +149,16 @@ def _map_periods(tenant: Tenant, key: str) -> list[Duration]:
     return [rule.after for rule in table.retention]
 
 
-def legal_holds(tenant: Tenant) -> list[LegalHold]:
-    """The tenant's legal holds on its own databases' rows."""
+def retention_holds(tenant: Tenant) -> list[RetentionHold]:
+    """The tenant's retention holds on its own databases' rows."""
     holds = []
-    for entry in (tenant.settings or {}).get(LEGAL_HOLDS, []):
+    for entry in (tenant.settings or {}).get(RETENTION_HOLDS, []):
         source, _, table = entry["table"].partition(".")
-        holds.append(LegalHold(source, table, entry["column"], entry["value"], entry.get("reason", "")))
+        holds.append(RetentionHold(source, table, entry["column"], entry["value"], entry.get("reason", "")))
     return holds
 
 
-def add_legal_hold(tenant: Tenant, table: str, column: str, value: Any, reason: str, *, actor: str = "cli") -> None:
+def add_retention_hold(tenant: Tenant, table: str, column: str, value: Any, reason: str, *, actor: str = "cli") -> None:
     """Keep the rows of ``table`` whose ``column`` equals ``value`` (and rows linked to them)
     out of retention until the hold is removed. The caller commits."""
     if not reason.strip():
@@ -162,18 +169,18 @@ def add_legal_hold(tenant: Tenant, table: str, column: str, value: Any, reason: 
         datamap.source(source_name).table(table_name)  # type: ignore[union-attr]
     except (KeyError, AttributeError):
         raise ValidationError(f"{table!r} is not a table of the tenant's data map", details={"field": "table"}) from None
-    entries = list((tenant.settings or {}).get(LEGAL_HOLDS, []))
+    entries = list((tenant.settings or {}).get(RETENTION_HOLDS, []))
     entries.append({"table": table, "column": column, "value": value, "reason": reason.strip()})
-    tenant.settings = {**(tenant.settings or {}), LEGAL_HOLDS: entries}
+    tenant.settings = {**(tenant.settings or {}), RETENTION_HOLDS: entries}
     audit.record(tenant.id, "retention_legal_hold_on", actor, reason=reason.strip(),
                  payload={"table": table, "column": column})
 
 
-def remove_legal_hold(tenant: Tenant, table: str, column: str, value: Any, *, actor: str = "cli") -> None:
-    entries = list((tenant.settings or {}).get(LEGAL_HOLDS, []))
+def remove_retention_hold(tenant: Tenant, table: str, column: str, value: Any, *, actor: str = "cli") -> None:
+    entries = list((tenant.settings or {}).get(RETENTION_HOLDS, []))
     kept = [e for e in entries if (e["table"], e["column"], e["value"]) != (table, column, value)]
     if len(kept) == len(entries):
-        raise ValidationError(f"no legal hold on {table}.{column} for that value", details={"field": "table"})
-    tenant.settings = {**(tenant.settings or {}), LEGAL_HOLDS: kept}
+        raise ValidationError(f"no retention hold on {table}.{column} for that value", details={"field": "table"})
+    tenant.settings = {**(tenant.settings or {}), RETENTION_HOLDS: kept}
     audit.record(tenant.id, "retention_legal_hold_off", actor, payload={"table": table, "column": column})
 

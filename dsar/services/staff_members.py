@@ -1,5 +1,9 @@
 """The people of a tenant: who they are, their role, and removing them from this tenant.
 
+The tenant's memberships (who works here, in which role); ``services.staff`` holds the
+accounts themselves (passwords, API tokens), ``services.staff_accounts`` invitations,
+password resets and the operator's recovery.
+
 A tenant's admin invites (``dsar.services.staff_accounts.invite``) and removes memberships of
 their own tenant only. A person's password, second factor and lockout are theirs and the
 platform operator's (SPEC §2), never a tenant admin's: an account may serve other tenants.

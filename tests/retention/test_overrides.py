@@ -12,7 +12,7 @@ from dsar.errors import ValidationError
 from dsar.extensions import db
 from dsar.jobs.runner import run_job
 from dsar.models import AuditEvent
-from dsar.retention.policy import add_legal_hold, not_longer, remove_legal_hold, set_retention_override
+from dsar.retention.overrides import add_retention_hold, not_longer, remove_retention_hold, set_retention_override
 from tests.factories import make_tenant
 from tests.retention.conftest import rows
 from tests.sample_app_db import SAMPLE_NOW
@@ -79,7 +79,7 @@ def test_removing_an_override_restores_the_map(app, acme):
 
 def test_a_legal_hold_set_by_staff_is_honoured_by_the_job_until_removed(app, acme, sample):
     held = sample.subjects[0]
-    add_legal_hold(acme, "app.accounts", "id", held.account_id, "court order 2025/17")
+    add_retention_hold(acme, "app.accounts", "id", held.account_id, "court order 2025/17")
     db.session.commit()
     before = rows(sample.url, "messages", "body")
 
@@ -88,7 +88,7 @@ def test_a_legal_hold_set_by_staff_is_honoured_by_the_job_until_removed(app, acm
     after = rows(sample.url, "messages", "body")
     assert held.rows["messages"] <= set(after)
     assert len(after) < len(before)  # other subjects' old messages went
-    remove_legal_hold(acme, "app.accounts", "id", held.account_id)
+    remove_retention_hold(acme, "app.accounts", "id", held.account_id)
     db.session.commit()
     run_job("retention", tenant_id=acme.id, now=NOW)
     assert not held.rows["messages"] <= set(rows(sample.url, "messages", "body"))
@@ -100,4 +100,4 @@ def test_a_legal_hold_set_by_staff_is_honoured_by_the_job_until_removed(app, acm
 ])
 def test_a_bad_legal_hold_is_refused(app, acme, table, reason, message):
     with pytest.raises(ValidationError, match=message):
-        add_legal_hold(acme, table, "id", 1, reason)
+        add_retention_hold(acme, table, "id", 1, reason)

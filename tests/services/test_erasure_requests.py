@@ -12,7 +12,7 @@ from dsar.extensions import db
 from dsar.jobs.registry import JobContext
 from dsar.keyring import keyring
 from dsar.models import Task, utcnow
-from dsar.services import erasures, lifecycle
+from dsar.services import erasure_requests as erasures, lifecycle
 from dsar.services.fulfilment import execute_erasures
 from tests.factories import fulfil  # commits: the test owns the unit of work
 from tests.downloads.fixtures import events, make_request, messages, write_datamap

@@ -1,5 +1,8 @@
 """Erasure requests: a cancellable grace period, then the data map's strategies (SPEC §3, §6).
 
+This module owns the request's side (its state, audit trail, letter and recipient tasks);
+erasing the rows is :mod:`dsar.fulfilment.erasure`, which knows nothing of requests or Flask.
+
 ``schedule`` starts the grace period (capped by the legal deadline) and tells the subject,
 whose status page can cancel it; ``execute`` runs when it is due, from the
 ``execute-erasures`` job. A legal hold blocks both, with its reason.
