@@ -185,6 +185,33 @@ def _members(
     yield "manifest.json", at, _MODE, ZIP_32, _later(lambda: _manifest(context, ledger))
 
 
+# A store's key may hold what a file name may not (``calls/2026-01-31T10:00.wav``, ``../x``).
+_UNSAFE_CHAR = re.compile(r'[\\\x00-\x1f<>:"|?*]')
+
+
+def file_member_path(store: str, key: str, taken: set[str] = frozenset()) -> str:
+    """Where a stored file goes in the archive: ``files/<store>/<key>``, with each part of the key
+    made a name every system unpacks (refused characters become ``_``; an empty part, or one
+    starting with a dot, gets a ``_`` in front). A key changed that way, or colliding with a path
+    already ``taken``, ends in a short hash of the key itself, so two keys never share a member.
+    The manifest keeps the store's own key beside the path."""
+    parts = [_safe_part(part) for part in key.split("/")]
+    path = "/".join(["files", store, *parts])
+    if path == f"files/{store}/{key}" and path not in taken:
+        return path
+    stem, dot, extension = parts[-1].rpartition(".")
+    mark = hashlib.sha256(key.encode()).hexdigest()[:8]
+    parts[-1] = f"{stem}~{mark}.{extension}" if dot and stem else f"{parts[-1]}~{mark}"
+    return "/".join(["files", store, *parts])
+
+
+def _safe_part(part: str) -> str:
+    part = _UNSAFE_CHAR.sub("_", part)[:120]
+    if not part or part.startswith("."):
+        part = "_" + part
+    return part + "_" if part[-1] in ". " else part
+
+
 def _without(batches: Iterable[list[dict[str, Any]]], omit: frozenset[str]) -> Iterator[list[dict[str, Any]]]:
     for batch in batches:
         yield [{k: v for k, v in row.items() if k not in omit} for row in batch] if omit else batch
@@ -192,13 +219,15 @@ def _file_members(files: Iterable[StoredFile], ledger: _Ledger, at: datetime) ->
     """``files/<store>/<key>`` per stored file, each read once, in bounded chunks; a file the
     store no longer has is listed as missing in the manifest instead."""
     seen: set[tuple[str, str]] = set()
+    taken: set[str] = set()
     for stored in files:
         if (stored.store, stored.key) in seen:
             continue  # two rows may name the same file
         seen.add((stored.store, stored.key))
-        path = f"files/{stored.store}/{stored.key}"
-        if not _SAFE_NAME.fullmatch(stored.store) or any(not _SAFE_NAME.fullmatch(part) for part in stored.key.split("/")):
-            raise ValidationError(f"file key of store {stored.store!r} cannot be used as a file name")
+        if not _SAFE_NAME.fullmatch(stored.store):
+            raise ValidationError(f"file store name {stored.store!r} cannot be used as a folder name")
+        path = file_member_path(stored.store, stored.key, taken)
+        taken.add(path)
         chunks = iter(stored.chunks())
         try:
             first = next(chunks, b"")

@@ -13,7 +13,7 @@ import pytest
 
 from dsar.files.access import subject_files
 from dsar.fulfilment.cover_letter import ExportContext
-from dsar.fulfilment.export_zip import build_export_zip
+from dsar.fulfilment.export_zip import StoredFile, build_export_zip, file_member_path
 from tests.files.media_app import create_media_app
 
 
@@ -64,3 +64,26 @@ def test_a_subject_without_files_gets_no_files_section(media):
         media.datamap, {"email": "nobody@example.com"})))))
     assert not [name for name in archive.namelist() if name.startswith("files/")]
     assert 'id="files"' not in archive.read("README.html").decode()
+
+
+@pytest.mark.parametrize(("key", "member"), [
+    ("recordings/call.wav", "files/media/recordings/call.wav"),
+    ("calls/2026-01-31T10:00.wav", "files/media/calls/2026-01-31T10_00~77fbb837.wav"),
+    ("../../etc/passwd", "files/media/_.._/_.._/etc/passwd~3754d6cb"),
+    ("uploads//.profile", "files/media/uploads/_/_~2b804c78.profile"),
+    ('a<b>"c"|d?*.txt', "files/media/a_b__c__d__~7386be04.txt"),
+])
+def test_a_key_no_file_name_can_hold_is_exported_under_a_safe_name(key, member):
+    assert file_member_path("media", key) == member
+
+
+def test_keys_made_alike_by_the_safe_names_stay_apart_and_the_manifest_keeps_each_key():
+    keys = ["calls/a:b.wav", "calls/a_b.wav", "calls/a?b.wav"]
+    context = ExportContext("REQ-3", "Acme", datetime(2026, 11, 18, 10, tzinfo=timezone.utc), "sam")
+    files = [StoredFile("media", key, lambda key=key: [f"bytes of {key}".encode()]) for key in keys]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(build_export_zip(context, [], files=files))))
+    listed = {entry["key"]: entry["path"] for entry in json.loads(archive.read("manifest.json"))["stored_files"]}
+    assert set(listed) == set(keys) and len(set(listed.values())) == 3
+    assert listed["calls/a_b.wav"] == "files/media/calls/a_b.wav"
+    for key, path in listed.items():
+        assert archive.read(path) == f"bytes of {key}".encode()
