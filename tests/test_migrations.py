@@ -1,5 +1,6 @@
 """`dsar db upgrade` from empty and from the first landed schema (with data) works on both
 databases, and the migrations match the models (SPEC §9: upgrades keep data)."""
+import logging
 import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -65,6 +66,33 @@ def test_cli_db_upgrade_is_idempotent(empty_database_url, tmp_path):
     with engine.connect() as conn:
         assert "requests" in inspect(conn).get_table_names()
     engine.dispose()
+
+
+class _Kept(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_a_logger_made_before_the_migrations_still_logs_after_db_upgrade(empty_database_url, tmp_path):
+    """Alembic's logging set-up (``fileConfig``) must not switch off the app's loggers that
+    already exist when `dsar db upgrade` runs in the same process."""
+    logger = logging.getLogger("dsar.jobs.runner")  # a module-level logger of the app, made at import
+    kept = _Kept()
+    app = create_app(environ=environ_for(empty_database_url, tmp_path), instance_path=str(tmp_path))
+    logger.addHandler(kept)
+    try:
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        logger.warning("still heard after the upgrade")
+    finally:
+        logger.removeHandler(kept)
+        with app.app_context():
+            db.engine.dispose()
+    assert kept.messages == ["still heard after the upgrade"]
 
 
 def _fill_every_table(url: str) -> dict[str, int]:

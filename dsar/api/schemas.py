@@ -14,7 +14,8 @@ from dsar.domain.deadlines import clock_start
 from dsar.domain.regimes import REGIME_CODES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.models import utcnow
-from dsar.services import lifecycle
+from dsar.services import evidence, lifecycle
+from dsar.services import identifiers as request_identifiers
 from dsar.services.queue import DEFAULT_PER_PAGE, MAX_PER_PAGE, STATUS_FILTERS, is_overdue
 
 _REASON = validate.Length(max=2000)
@@ -176,19 +177,14 @@ class RequestDetailOut(RequestOut):
         return SubjectOut().dump(asdict(lifecycle.subject_of(request)))
 
     def _identifiers(self, request) -> list[dict]:
-        from dsar.services import identifiers
-
-        return IdentifierOut(many=True).dump([{**asdict(i), "proven": i.proven} for i in identifiers.listed(request)])
+        listed = request_identifiers.listed(request)
+        return IdentifierOut(many=True).dump([{**asdict(i), "proven": i.proven} for i in listed])
 
     def _result(self, request) -> dict | None:
-        from dsar.services.evidence import outcome_tables
-
-        return {"tables": outcome_tables(request), **(request.result or {})} if request.result else None
+        return {"tables": evidence.outcome_tables(request), **(request.result or {})} if request.result else None
 
     def _last_failure(self, request) -> dict | None:
-        from dsar.services.evidence import last_failure
-
-        return last_failure(request)
+        return evidence.last_failure(request)
 
 
 class QueuePageOut(Schema):

@@ -6,9 +6,7 @@ bp = Blueprint("auth", __name__)
 
 @bp.record_once
 def _configure(state) -> None:
-    from dsar.auth.session import configure
-
-    configure(state.app)
+    session.configure(state.app)
 
 
-from dsar.auth import account_views, views  # noqa: E402,F401
+from dsar.auth import account_views, session, views  # noqa: E402,F401

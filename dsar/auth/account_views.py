@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from dsar.auth import bp, lockout, recovery_codes
+from dsar.auth import bp, lockout, recovery_codes, two_factor
 from dsar.auth import session as staff_session
 from dsar.auth.forms import (ChangePasswordForm, ConfirmForm, ForgotPasswordForm, NewAccountForm, NewPasswordForm,
                              RecoveryForm)
@@ -144,8 +144,6 @@ def invitation_page(token: str):
 
 
 def _needs_mfa() -> bool:
-    from dsar.auth import two_factor
-
     return two_factor.required_for(current_user)
 
 

@@ -17,6 +17,7 @@ from flask_login import current_user, login_user, logout_user
 
 from dsar.extensions import db
 from dsar.models import User, utcnow
+from dsar.services.staff_accounts import end_every_session
 
 #: Defaults for tests that build an app without ``load_config``; deployments set
 #: DSAR_SESSION_MAX_HOURS and DSAR_SESSION_IDLE_MINUTES (dsar.config).
@@ -62,8 +63,6 @@ def start(user: User, *, second_factor: bool) -> None:
 def end(*, everywhere: bool = True) -> None:
     """Sign out of this browser and, by default, of every other session of the same person."""
     if everywhere and current_user.is_authenticated:
-        from dsar.services.staff_accounts import end_every_session
-
         end_every_session(current_user)
     logout_user()
     session.clear()

@@ -9,6 +9,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, SelectFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from dsar.dashboard.tenant_config import VERIFIED_TYPES
 from dsar.domain.regimes import REGIME_CODES, REGIME_NAMES
 from dsar.domain.request_states import REQUEST_TYPES
 from dsar.models import ROLES
@@ -71,8 +72,6 @@ class SettingsForm(FlaskForm):
 @cache
 def settings_form_class() -> type[SettingsForm]:
     """The settings form with, per request type, the strong-verification level (SPEC §4)."""
-    from dsar.dashboard.tenant_config import VERIFIED_TYPES
-
     fields = {}
     for kind in VERIFIED_TYPES:
         fields[f"points_{kind}"] = IntegerField(f"{TYPE_LABELS[kind]}: data points to match",

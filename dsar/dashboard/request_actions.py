@@ -16,6 +16,7 @@ from dsar.dashboard.words import outcome_words
 from dsar.errors import NotFound, ValidationError
 from dsar.models import RightsRequest
 from dsar.services import lifecycle, staff_actions
+from dsar.services.staff_members import member
 
 #: Reasons to deny, as templates the staff member edits before sending (key, label, text).
 DENIAL_TEMPLATES: tuple[tuple[str, str, str], ...] = (
@@ -176,8 +177,6 @@ def _text(form: Mapping[str, str], name: str) -> str:
 
 
 def _assign(request, form, actor):
-    from dsar.services.staff_members import member
-
     value = _text(form, "assignee_id")
     if not value:
         return lifecycle.assign(request, None, actor)

@@ -14,7 +14,7 @@ from dsar.downloads import bp
 from dsar.errors import NotFound
 from dsar.extensions import db
 from dsar.models import RightsRequest
-from dsar.portal.views import request_for_status  # the status page's own check of its secret
+from dsar.portal.status_link import request_for_status  # the status page's own check of its secret
 from dsar.services import audit, exports
 from dsar.web.unit_of_work import discard
 

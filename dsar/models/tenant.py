@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dsar.domain.tenant_settings import DEFAULTS
 from dsar.models.base import Base, UTCDateTime, utcnow
 
 
@@ -31,8 +32,6 @@ class Tenant(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def setting(self, name: str) -> Any:
-        from dsar.domain.tenant_settings import DEFAULTS
-
         return (self.settings or {}).get(name, DEFAULTS[name])
 
     def __repr__(self) -> str:

@@ -9,7 +9,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from dsar.domain.request_states import missing_details
-from dsar.services.intake import LIMITS, Agent, Submission
+from dsar.errors import DsarError
+from dsar.services.intake import LIMITS, Agent, Submission, custom_identity_kinds
+from dsar.services.tenants import get_tenant
 from dsar.translations.rights import REGIME_NAMES, RIGHTS
 
 
@@ -81,10 +83,6 @@ class RequestForm(FlaskForm):
 
 def _tenant_identities() -> dict[str, str]:
     """The custom identity kinds of the portal's tenant (the ``slug`` of the URL)."""
-    from dsar.errors import DsarError
-    from dsar.services.intake import custom_identity_kinds
-    from dsar.services.tenants import get_tenant
-
     slug = (request.view_args or {}).get("slug")
     if not slug:
         return {}

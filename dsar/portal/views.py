@@ -18,15 +18,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from dsar.domain.deadlines import target_is_the_policy_date
-from dsar.errors import DsarError, NotFound
+from dsar.errors import DsarError
 from dsar.extensions import db
 from dsar.web.form_errors import show_on_form
 from dsar.models import RightsRequest, Tenant
 from dsar.portal import bp
 from dsar.portal.forms import CodeForm, FindForm, ProofForm, RequestForm, WithdrawForm
 from dsar.portal.rate_limits import find_limit, retry_after, submit_limit, verify_limit
+from dsar.portal.status_link import request_for_status
 from dsar.services import exports, intake, lifecycle, verification
-from dsar.services.notifications import status_token, status_token_matches
+from dsar.services.notifications import status_token
 from dsar.services.tenants import get_tenant
 from dsar.services.verification import MoreProofNeeded, VerificationFailed, WrongCode
 from dsar.translations.rights import RIGHTS, RIGHTS_BY_TYPE, STATUS_WORDS
@@ -231,14 +232,6 @@ def find(slug: str):
 
 
 # --- the subject's status page ------------------------------------------------------------
-
-
-def request_for_status(reference: str, token: str | None) -> RightsRequest:
-    """The request the secret link opens; 404 alike for a wrong token and an unknown reference."""
-    found = lifecycle.find_request(reference, tenant_id=None)  # the token proves the rest
-    if found is None or not status_token_matches(found, token):
-        raise NotFound(_("This page does not exist. Use the link from our latest message."))
-    return found
 
 
 @bp.get("/r/<reference>")

@@ -20,6 +20,7 @@ from dsar.domain.request_states import REQUEST_TYPES, missing_details
 from dsar.errors import DsarError, ValidationError
 from dsar.models import RightsRequest, Tenant, utcnow
 from dsar.services import identifiers, lifecycle, suppressions, verification
+from dsar.services.datamaps import tenant_datamap
 from dsar.services.lifecycle import Subject, new_reference
 from dsar.services.notifications import notify_subject, public_url
 
@@ -95,8 +96,6 @@ def check_identities(tenant: Tenant, identities) -> None:
 
 def custom_identity_kinds(tenant: Tenant) -> dict[str, str]:
     """``{kind: label}`` of the identities the tenant's data map declares (``identities:``)."""
-    from dsar.services.datamaps import tenant_datamap
-
     try:
         datamap = tenant_datamap(tenant)
     except DsarError:

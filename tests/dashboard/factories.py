@@ -1,4 +1,5 @@
-"""Factories for dashboard tests: requests through the life cycle, staff sessions."""
+"""Factories for dashboard tests: a tenant with signed-in staff, requests through the life
+cycle, the request page and its action forms."""
 from __future__ import annotations
 
 import contextvars
@@ -7,12 +8,14 @@ import time
 from datetime import datetime
 
 import pyotp
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from dsar.extensions import db
 from dsar.keyring import keyring
-from dsar.models import Tenant, User
+from dsar.models import RightsRequest, Tenant, User
 from dsar.services import lifecycle
+from tests.factories import make_tenant, make_user
 
 _seq = itertools.count(1)
 
@@ -43,6 +46,35 @@ def sign_in(client, user: User, tenant: Tenant | None = None, *, second_factor: 
                         "mfa": second_factor})
         if tenant is not None:
             session["tenant_id"] = tenant.id
+
+
+def staff_tenant(slug: str) -> Tenant:
+    """A GDPR tenant in Great Britain: the one the request-page, action, operations and
+    letter-words tests work in (each under its own slug)."""
+    return make_tenant(slug, regime="gdpr", country="GB")
+
+
+def signed_in_staff(client, tenant: Tenant, role: str = "dpo") -> User:
+    """A new member of ``tenant``'s staff in ``role``, signed in on ``client``."""
+    user = make_user(tenant, role)
+    sign_in(client, user, tenant)
+    return user
+
+
+def act(client, request: RightsRequest, name: str, **form):
+    """Post one action form of the request's page, as a member of staff would."""
+    return client.post(f"/dashboard/requests/{request.reference}/actions/{name}", data=form)
+
+
+def request_page(client, request: RightsRequest) -> str:
+    """The request's page as staff see it (with the messages the last action flashed)."""
+    return client.get(f"/dashboard/requests/{request.reference}").get_data(as_text=True)
+
+
+def fresh(request: RightsRequest) -> RightsRequest:
+    """The request as the database holds it now (after the views' own sessions wrote)."""
+    db.session.expire_all()
+    return db.session.execute(sa.select(RightsRequest).where(RightsRequest.id == request.id)).scalar_one()
 
 
 class FreshContextClient(FlaskClient):

@@ -10,21 +10,19 @@ from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import AuditEvent, JobRun, Membership, OutboxMessage, Tenant, User
 from dsar.services.staff import tenant_for_token
-from tests.dashboard.factories import make_request, sign_in
+from tests.dashboard.factories import make_request, signed_in_staff, staff_tenant
 from tests.factories import make_tenant, make_user
 
 
 
 @pytest.fixture
 def tenant(app):
-    return make_tenant("ops", regime="gdpr", country="GB")
+    return staff_tenant("ops")
 
 
 @pytest.fixture
 def admin(tenant, client):
-    user = make_user(tenant, "admin")
-    sign_in(client, user, tenant)
-    return user
+    return signed_in_staff(client, tenant, "admin")
 
 
 def fresh(model, row_id):
@@ -201,7 +199,7 @@ def test_settings_show_configuration_warnings(client, admin, tenant):
 
 
 def test_the_data_map_page_shows_the_check(client, acme, sample):
-    sign_in(client, make_user(acme, "auditor"), acme)
+    signed_in_staff(client, acme, "auditor")
     page = client.get("/dashboard/datamap").get_data(as_text=True)
     assert "The map is valid." in page and "acme.yml" in page and "accounts" in page
     online = client.get("/dashboard/datamap", query_string={"online": "1"}).get_data(as_text=True)

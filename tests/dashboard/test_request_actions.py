@@ -6,33 +6,22 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from dsar.extensions import db
-from dsar.models import RightsRequest
 from dsar.services import lifecycle
-from tests.dashboard.factories import make_request, sign_in
+from tests.dashboard.factories import act, fresh, make_request, signed_in_staff, staff_tenant
+from tests.dashboard.factories import request_page as page_of
 from tests.factories import make_tenant, make_user
 
 
 @pytest.fixture
 def tenant(app):
-    return make_tenant("words", regime="gdpr", country="GB")
+    return staff_tenant("words")
 
 
 @pytest.fixture
 def dpo(tenant, client):
-    user = make_user(tenant, "dpo")
-    sign_in(client, user, tenant)
-    return user
-
-
-def page_of(client, request) -> str:
-    return client.get(f"/dashboard/requests/{request.reference}").get_data(as_text=True)
-
-
-def act(client, request, name, **form):
-    return client.post(f"/dashboard/requests/{request.reference}/actions/{name}", data=form)
+    return signed_in_staff(client, tenant, "dpo")
 
 
 def section(page: str, anchor: str) -> str:
@@ -41,13 +30,8 @@ def section(page: str, anchor: str) -> str:
     return found.group(0) if found else ""
 
 
-def fresh(request) -> RightsRequest:
-    db.session.expire_all()
-    return db.session.execute(sa.select(RightsRequest).where(RightsRequest.id == request.id)).scalar_one()
-
-
 def test_an_erasure_says_it_schedules_and_then_when_it_runs(client, acme, sample):
-    sign_in(client, make_user(acme, "dpo"), acme)
+    signed_in_staff(client, acme)
     request = make_request(acme, "erasure", email=sample.subjects[0].email)
     act(client, request, "verify", reason="Signed letter on file")
     page = page_of(client, request)

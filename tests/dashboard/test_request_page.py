@@ -11,7 +11,8 @@ from markupsafe import escape
 from dsar.extensions import db
 from dsar.models import AuditEvent, RightsRequest, Task, utcnow
 from tests.clock import FromNow, resolve
-from tests.dashboard.factories import make_request, sign_in
+from tests.dashboard.factories import act, fresh, make_request, signed_in_staff, staff_tenant
+from tests.dashboard.factories import request_page as flashed
 from tests.downloads.fixtures import open_zip
 from tests.factories import make_tenant, make_user
 
@@ -19,27 +20,12 @@ from tests.factories import make_tenant, make_user
 
 @pytest.fixture
 def tenant(app):
-    return make_tenant("shop", regime="gdpr", country="GB")
+    return staff_tenant("shop")
 
 
 @pytest.fixture
 def dpo(tenant, client):
-    user = make_user(tenant, "dpo")
-    sign_in(client, user, tenant)
-    return user
-
-
-def fresh(request: RightsRequest) -> RightsRequest:
-    db.session.expire_all()
-    return db.session.execute(sa.select(RightsRequest).where(RightsRequest.id == request.id)).scalar_one()
-
-
-def act(client, request, name, **form):
-    return client.post(f"/dashboard/requests/{request.reference}/actions/{name}", data=form)
-
-
-def flashed(client, request) -> str:
-    return client.get(f"/dashboard/requests/{request.reference}").get_data(as_text=True)
+    return signed_in_staff(client, tenant, "dpo")
 
 
 @pytest.mark.calendar
@@ -186,8 +172,7 @@ def test_a_rectification_is_worked_through_its_task(client, tenant, dpo):
 
 
 def test_an_access_request_fulfilled_with_its_preview_and_staff_download(client, acme, sample):
-    dpo = make_user(acme, "dpo")
-    sign_in(client, dpo, acme)
+    dpo = signed_in_staff(client, acme)
     request = make_request(acme, "access", email=sample.subjects[0].email)
     act(client, request, "verify", reason="Signed letter on file")
     page = flashed(client, request)

@@ -6,8 +6,7 @@ import pytest
 
 from dsar.extensions import db
 from dsar.models import RightsRequest
-from tests.dashboard.factories import make_request, sign_in
-from tests.factories import make_tenant, make_user
+from tests.dashboard.factories import act, make_request, signed_in_staff, staff_tenant
 from tests.portal.helpers import mails
 
 INTERNAL = "Subject is the CEO's ex, handle with care"
@@ -15,18 +14,12 @@ INTERNAL = "Subject is the CEO's ex, handle with care"
 
 @pytest.fixture
 def tenant(app):
-    return make_tenant("shop", regime="gdpr", country="GB")
+    return staff_tenant("shop")
 
 
 @pytest.fixture
 def dpo(tenant, client):
-    user = make_user(tenant, "dpo")
-    sign_in(client, user, tenant)
-    return user
-
-
-def act(client, request, name, **form):
-    return client.post(f"/dashboard/requests/{request.reference}/actions/{name}", data=form)
+    return signed_in_staff(client, tenant, "dpo")
 
 
 def _verified(tenant, client, type="access"):
