@@ -15,6 +15,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from sqlalchemy.engine import make_url
 
 from dsar.datamap import model
+from dsar.datamap.fideslang_categories import DATA_CATEGORIES
 from dsar.domain.ip_masking import parse_level
 from dsar.errors import DsarError
 
@@ -47,6 +48,11 @@ def data_categories() -> frozenset[str]:
     return frozenset(category.fides_key for category in DEFAULT_TAXONOMY.data_category)
 
 
+def is_data_category(value: str) -> bool:
+    """Whether ``value`` is a fideslang data category key: the table first, fideslang only for others."""
+    return value in DATA_CATEGORIES or value in data_categories()
+
+
 def parse_strategy(value) -> model.ColumnStrategy:
     """One anonymize strategy: null | redact | {redact: text} | hash | ip_level_N."""
     if value is None or value == "null":
@@ -72,7 +78,7 @@ class Duration(fields.Field):
 
 class Category(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or value not in data_categories():
+        if not isinstance(value, str) or not is_data_category(value):
             hint = suggest(str(value), data_categories()) or ' (see the fideslang taxonomy, e.g. "user.contact.email")'
             raise ValidationError(f'"{value}" is not a fideslang data category{hint}')
         return value
