@@ -15,7 +15,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from sqlalchemy.engine import make_url
 
 from dsar.datamap import model
-from dsar.datamap.fideslang_categories import DATA_CATEGORIES
+from dsar.datamap.vocabularies import COUNTRY_CODES, DATA_CATEGORIES
 from dsar.domain.ip_masking import parse_level
 from dsar.errors import DsarError
 
@@ -391,7 +391,7 @@ class Country(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         code = value.strip().upper() if isinstance(value, str) else ""
-        if len(code) != 2 or code in self._NOT_COUNTRIES or code not in country_names():
+        if len(code) != 2 or code in self._NOT_COUNTRIES or not is_country_code(code):
             raise ValidationError(f'"{value}" is not an ISO 3166 country code (e.g. US, IN, CH)')
         return code
 
@@ -402,6 +402,11 @@ def country_names() -> dict[str, str]:
     from babel import Locale
 
     return {code: name for code, name in Locale("en").territories.items() if len(code) == 2 and code.isalpha()}
+
+
+def is_country_code(code: str) -> bool:
+    """Whether ``code`` is one of Babel's two-letter territories: the table first, Babel only for others."""
+    return code in COUNTRY_CODES or code in country_names()
 
 
 _TEXT = {"validate": validate.Length(min=1)}

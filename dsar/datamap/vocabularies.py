@@ -1,13 +1,14 @@
-"""The data category keys of fideslang's default taxonomy, as a table.
+"""The data map's controlled vocabularies, as tables: fideslang's data categories, ISO countries.
 
-``dsar.datamap.schema`` checks a data map's ``categories`` against it without importing
-fideslang, whose taxonomy is built with pydantic when imported (a third of a second of
-``dsar datamap check``; start-up, issue #15). A key the table lacks is still looked up in
-fideslang itself; tests/datamap/test_fideslang_categories.py keeps the table equal to the
-installed fideslang's.
+``dsar.datamap.schema`` checks a data map against these without importing fideslang (its
+taxonomy is built with pydantic when imported: a third of a second) or loading Babel's
+locale data (a tenth), so ``dsar datamap check`` starts fast (issue #15). A value a table
+lacks is still looked up in fideslang or Babel itself; tests/datamap/test_vocabularies.py
+keeps each table equal to what the installed package holds.
 """
 from __future__ import annotations
 
+#: The data category keys of fideslang's default taxonomy (``user.contact.email`` …).
 DATA_CATEGORIES = frozenset((
     "system",
     "system.authentication",
@@ -94,4 +95,28 @@ DATA_CATEGORIES = frozenset((
     "user.unique_id.pseudonymous",
     "user.user_sensor",
     "user.workplace",
+))
+
+#: The two-letter territory codes of Babel's English CLDR data (ISO 3166-1 and a few CLDR
+#: additions; the schema refuses the ones that are not countries, such as EU and UN).
+COUNTRY_CODES = frozenset((
+    "AC", "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU",
+    "AW", "AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM",
+    "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF",
+    "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CP", "CQ", "CR", "CU", "CV", "CW",
+    "CX", "CY", "CZ", "DE", "DG", "DJ", "DK", "DM", "DO", "DZ", "EA", "EC", "EE", "EG",
+    "EH", "ER", "ES", "ET", "EU", "EZ", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB",
+    "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT",
+    "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "IC", "ID", "IE", "IL", "IM",
+    "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI",
+    "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS",
+    "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM",
+    "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE",
+    "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "QO",
+    "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ",
+    "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TA", "TC",
+    "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW",
+    "TZ", "UA", "UG", "UM", "UN", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN",
+    "VU", "WF", "WS", "XA", "XB", "XK", "YE", "YT", "ZA", "ZM", "ZW", "ZZ",
 ))
