@@ -17,7 +17,6 @@ import click
 from flask import current_app
 
 from dsar.errors import DsarError
-from dsar.extensions import db
 
 
 class DsarGroup(click.Group):
@@ -33,12 +32,16 @@ class DsarGroup(click.Group):
             _rollback()
             raise
         if current_app:
+            from dsar.extensions import db  # start-up: `dsar jobs --help` never loads SQLAlchemy
+
             db.session.commit()
         return result
 
 
 def _rollback() -> None:
     if current_app:
+        from dsar.extensions import db  # start-up: `dsar jobs --help` never loads SQLAlchemy
+
         db.session.rollback()
 
 

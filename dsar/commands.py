@@ -17,7 +17,6 @@ from flask.cli import with_appcontext
 
 from dsar.cli_base import DsarGroup, LazyCommand
 from dsar.errors import DsarError
-from dsar.extensions import db
 
 
 def _app_group(name: str, help_text: str) -> click.Group:
@@ -70,6 +69,7 @@ def tenants_list():
     """List tenants."""
     from sqlalchemy import select
 
+    from dsar.extensions import db  # start-up: imported when used
     from dsar.models import Tenant  # start-up: imported when used
 
     rows = db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars().all()
@@ -180,6 +180,7 @@ def tokens_create(slug, name):
 @with_appcontext
 def tokens_list(slug):
     """List a tenant's tokens (never their secrets)."""
+    from dsar.extensions import db  # start-up: imported when used
     from dsar.models import ApiToken, for_tenant  # start-up: imported when used
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
@@ -224,6 +225,7 @@ def audit_verify():
 def demo_command():
     """Create the demo tenant with realistic sample data (idempotent)."""
     from dsar.demo import create_demo  # start-up: imported when used
+    from dsar.extensions import db  # start-up: imported when used
 
     try:
         summary = create_demo()
@@ -272,17 +274,24 @@ class _Migrations(LazyCommand):
     """``dsar db`` on an app built without migrations: binds them when the command runs."""
 
     def real(self) -> click.Command:
-        from dsar.extensions import init_migrations  # start-up: Alembic only when `dsar db` runs
+        if current_app:  # none when only its help is shown
+            from dsar.extensions import init_migrations  # start-up: Alembic only when `dsar db` runs
 
-        init_migrations(current_app)
+            init_migrations(current_app)
         return super().real()
 
 
-def register_commands(app: Flask, *, web: bool = True) -> None:
-    """Every `dsar` command on ``app`` (``web=False``: ``dsar db`` waits to bind migrations)."""
-    for command in (tenants_cli, users_cli, tokens_cli, audit_cli, demo_command, run_command):
-        app.cli.add_command(command)
-    for name, target, help_text in AREA_COMMANDS:
-        app.cli.add_command(LazyCommand(name, target, help_text))
+def dsar_commands(*, web: bool = True) -> list[click.Command]:
+    """Every `dsar` command (``web=False``: with ``dsar db``, which binds migrations when it runs;
+    the web app's Flask-Migrate adds its own). ``dsar --help`` lists these without an app."""
+    commands = [tenants_cli, users_cli, tokens_cli, audit_cli, demo_command, run_command]
+    commands += [LazyCommand(name, target, help_text) for name, target, help_text in AREA_COMMANDS]
     if not web:
-        app.cli.add_command(_Migrations("db", "flask_migrate.cli:db", "Perform database migrations."))
+        commands.append(_Migrations("db", "flask_migrate.cli:db", "Perform database migrations."))
+    return commands
+
+
+def register_commands(app: Flask, *, web: bool = True) -> None:
+    """Every `dsar` command on ``app``."""
+    for command in dsar_commands(web=web):
+        app.cli.add_command(command)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cryptography.fernet import Fernet
-from limits import parse_many
 
 from dsar.errors import ConfigurationError
 
@@ -67,6 +66,10 @@ INTEGER_RANGES = {
 }
 #: One rate limit as Flask-Limiter reads it ("600 per minute", "10/hour"); several with ";" or ",".
 _RATE = re.compile(r"\s*\d+\s*(?:/|per)\s*(?:\d+\s*)?(?:second|minute|hour|day|month|year)s?\s*", re.IGNORECASE)
+#: One limit of DSAR_INTAKE_RATE_LIMIT in the plainest of the forms Flask-Limiter reads (``limits``'
+#: grammar, ASCII only): those are checked here; any other form is left to ``limits`` itself.
+_PLAIN_LIMIT = re.compile(r"\s*([0-9]+)\s*(?:/|\s*per\s*)\s*(?:[0-9]+)?\s*(?:second|minute|hour|day|month|year)s?\s*",
+                          re.IGNORECASE | re.ASCII)
 #: A signing key must be at least this long (bytes), and not a repeated character or two.
 MIN_SECRET_BYTES = 32
 MIN_SECRET_DISTINCT = 12
@@ -164,7 +167,15 @@ def _check_choices(config: dict[str, Any]) -> None:
 
 
 def _check_rate_limit(variable: str, value: str) -> None:
-    """A Flask-Limiter limit string whose every limit lets at least one request through."""
+    """A Flask-Limiter limit string whose every limit lets at least one request through.
+
+    The usual forms (``5/minute;20/hour``) are read here; only others import ``limits``, which
+    costs a command that serves no page a tenth of its start-up (issue #15)."""
+    plain = [_PLAIN_LIMIT.fullmatch(part) for part in re.split(r"[,;|]", value)]
+    if all(match and int(match.group(1)) > 0 for match in plain):
+        return
+    from limits import parse_many  # start-up: the unusual forms only
+
     try:
         if all(limit.amount > 0 for limit in parse_many(value)):
             return

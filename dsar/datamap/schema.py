@@ -15,6 +15,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from sqlalchemy.engine import make_url
 
 from dsar.datamap import model
+from dsar.datamap.vocabularies import COUNTRY_CODES, DATA_CATEGORIES
 from dsar.domain.ip_masking import parse_level
 from dsar.errors import DsarError
 
@@ -47,6 +48,11 @@ def data_categories() -> frozenset[str]:
     return frozenset(category.fides_key for category in DEFAULT_TAXONOMY.data_category)
 
 
+def is_data_category(value: str) -> bool:
+    """Whether ``value`` is a fideslang data category key: the table first, fideslang only for others."""
+    return value in DATA_CATEGORIES or value in data_categories()
+
+
 def parse_strategy(value) -> model.ColumnStrategy:
     """One anonymize strategy: null | redact | {redact: text} | hash | ip_level_N."""
     if value is None or value == "null":
@@ -72,7 +78,7 @@ class Duration(fields.Field):
 
 class Category(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or value not in data_categories():
+        if not isinstance(value, str) or not is_data_category(value):
             hint = suggest(str(value), data_categories()) or ' (see the fideslang taxonomy, e.g. "user.contact.email")'
             raise ValidationError(f'"{value}" is not a fideslang data category{hint}')
         return value
@@ -385,7 +391,7 @@ class Country(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         code = value.strip().upper() if isinstance(value, str) else ""
-        if len(code) != 2 or code in self._NOT_COUNTRIES or code not in country_names():
+        if len(code) != 2 or code in self._NOT_COUNTRIES or not is_country_code(code):
             raise ValidationError(f'"{value}" is not an ISO 3166 country code (e.g. US, IN, CH)')
         return code
 
@@ -396,6 +402,11 @@ def country_names() -> dict[str, str]:
     from babel import Locale
 
     return {code: name for code, name in Locale("en").territories.items() if len(code) == 2 and code.isalpha()}
+
+
+def is_country_code(code: str) -> bool:
+    """Whether ``code`` is one of Babel's two-letter territories: the table first, Babel only for others."""
+    return code in COUNTRY_CODES or code in country_names()
 
 
 _TEXT = {"validate": validate.Length(min=1)}

@@ -1,16 +1,21 @@
-"""``dsar jobs list``, ``dsar jobs run NAME [--tenant SLUG] [--dry-run]``, ``dsar worker``."""
+"""``dsar jobs list``, ``dsar jobs run NAME [--tenant SLUG] [--dry-run]``, ``dsar worker``.
+
+The database and the models are imported inside the commands: ``dsar jobs --help`` loads
+click and this module only (start-up, issue #15).
+"""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from dsar.cli_base import DsarGroup
-from dsar.extensions import db
-from dsar.models import JobRun, Tenant
+
+if TYPE_CHECKING:
+    from dsar.models import JobRun
 
 jobs_cli = DsarGroup("jobs", help="List and run the scheduled jobs.")
 
@@ -44,6 +49,11 @@ def _time(moment) -> str:
 
 
 def _last_run(name: str) -> str:
+    from sqlalchemy import select  # start-up: imported when used
+
+    from dsar.extensions import db  # start-up: imported when used
+    from dsar.models import JobRun, Tenant  # start-up: imported when used
+
     run = db.session.execute(select(JobRun).where(JobRun.job == name).order_by(JobRun.id.desc()).limit(1)).scalar()
     if run is None:
         return "never"
@@ -63,6 +73,8 @@ def jobs_run(name, slug, dry_run):
     """Run job NAME now, showing progress, then rows per rule."""
     from dsar.jobs.registry import get_job  # start-up: imported when used
     from dsar.jobs.runner import run_job  # start-up: imported when used
+    from dsar.extensions import db  # start-up: imported when used
+    from dsar.models import Tenant  # start-up: imported when used
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     get_job(name)
@@ -94,6 +106,11 @@ def _tenant_runs(run: JobRun) -> list[JobRun]:
     """The per-tenant runs a run over every tenant started (recorded within its span)."""
     if run.tenant_id is not None:
         return []
+    from sqlalchemy import select  # start-up: imported when used
+
+    from dsar.extensions import db  # start-up: imported when used
+    from dsar.models import JobRun  # start-up: imported when used
+
     return db.session.execute(select(JobRun).where(
         JobRun.job == run.job, JobRun.tenant_id.is_not(None), JobRun.id > run.id,
         JobRun.started_at >= run.started_at, JobRun.finished_at <= run.finished_at).order_by(JobRun.id)).scalars().all()

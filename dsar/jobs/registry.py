@@ -49,6 +49,9 @@ class Declared:
     module: str
     description: str
     schedule: dict[str, Any]
+    #: Whether a run may write a message (templates, translations): ``dsar jobs run`` of a job
+    #: that cannot starts without the web app (start-up, issue #15). A new job says so, or gets it.
+    sends_messages: bool = True
 
 
 NIGHTLY = {"trigger": "cron", "minute": 0}
@@ -59,13 +62,13 @@ NIGHTLY = {"trigger": "cron", "minute": 0}
 DECLARED: dict[str, Declared] = {d.name: d for d in (
     Declared("retention", "dsar.retention.jobs",
              "Delete and anonymize rows past their retention period (the data map's delete and anonymize "
-             "rules), in every source database.", {**NIGHTLY, "hour": 2}),
+             "rules), in every source database.", {**NIGHTLY, "hour": 2}, sends_messages=False),
     Declared("anonymize-ips", "dsar.retention.jobs",
              "Mask IP addresses past their period (the data map's anonymize_ip rules, Matomo levels).",
-             {**NIGHTLY, "hour": 2, "minute": 30}),
+             {**NIGHTLY, "hour": 2, "minute": 30}, sends_messages=False),
     Declared("own-retention", "dsar.retention.jobs",
              "The platform's own records: requester IPs, closed requests' identifiers after the record-keeping "
-             "period, used codes, expired exports, old mail bodies.", {**NIGHTLY, "hour": 3}),
+             "period, used codes, expired exports, old mail bodies.", {**NIGHTLY, "hour": 3}, sends_messages=False),
     Declared("expire-unverified", "dsar.services.verification",
              "Close requests whose e-mail address was never confirmed within the tenant's "
              "unverified_expiry_days (default 14), telling the address.", {"trigger": "interval", "hours": 1}),

@@ -12,6 +12,10 @@
   workers with the embedded scheduler, several ``dsar worker``): a firing computes its
   *slot* (the scheduled time it belongs to) and claims ``slot:<job>:<time>`` in
   ``job_leases`` with an INSERT only one process can win (:func:`run_scheduled`).
+
+Reading the plan (:func:`schedules`, :func:`next_run`: ``dsar jobs list``, the dashboard)
+needs only the triggers; the schedulers and the runner are imported by the functions that
+start them (start-up, issue #15).
 """
 from __future__ import annotations
 
@@ -20,24 +24,22 @@ import logging
 import signal
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.events import EVENT_SCHEDULER_STARTED
-from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from dsar.errors import ConfigurationError, Conflict
-from dsar.extensions import db
-from dsar.jobs import leases
 from dsar.jobs.registry import declared_jobs
-from dsar.jobs.runner import request_stop, run_job
-from dsar.models import JobRun, utcnow
+from dsar.models import utcnow
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.base import BaseScheduler
+
+    from dsar.models import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,10 @@ def run_scheduled(app: Flask, name: str, slot: datetime, *, poll_seconds: float 
     going elsewhere, it waits for it (up to the misfire grace) rather than lose the slot.
     Returns the run, or None when the slot was claimed elsewhere or could not start.
     """
+    from dsar.extensions import db  # start-up: only a scheduler that runs jobs needs these
+    from dsar.jobs import leases  # start-up: only a scheduler that runs jobs needs these
+    from dsar.jobs.runner import run_job  # start-up: only a scheduler that runs jobs needs these
+
     with app.app_context():
         if not leases.claim_once(f"slot:{name}:{slot.isoformat()}", max(slot, utcnow()) + CLAIM_KEPT):
             log.info("job %s: slot %s already taken by another process", name, slot.isoformat())
@@ -142,6 +148,8 @@ def build_scheduler(app: Flask, scheduler: BaseScheduler) -> BaseScheduler:
 def start_background_scheduler(app: Flask) -> BackgroundScheduler:
     """Start the scheduler inside the web process (``dsar run``), once per app."""
     if _EXTENSION not in app.extensions:
+        from apscheduler.schedulers.background import BackgroundScheduler  # start-up: `dsar run` only
+
         scheduler = build_scheduler(app, BackgroundScheduler(daemon=True))
         scheduler.start()
         app.extensions[_EXTENSION] = scheduler
@@ -150,6 +158,12 @@ def start_background_scheduler(app: Flask) -> BackgroundScheduler:
 
 def run_worker(app: Flask, announce=print) -> None:
     """``dsar worker``: run the schedule in the foreground until SIGTERM or SIGINT."""
+    from apscheduler.events import EVENT_SCHEDULER_STARTED  # start-up: `dsar worker` only
+    from apscheduler.schedulers import SchedulerNotRunningError  # start-up: `dsar worker` only
+    from apscheduler.schedulers.blocking import BlockingScheduler  # start-up: `dsar worker` only
+
+    from dsar.jobs.runner import request_stop  # start-up: `dsar worker` only
+
     scheduler = build_scheduler(app, BlockingScheduler())
     names = ", ".join(job.id for job in scheduler.get_jobs())
 

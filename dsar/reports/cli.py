@@ -4,16 +4,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from dsar.cli_base import DsarGroup
-from dsar.extensions import db
-from dsar.models import Tenant, utcnow
-from dsar.reports import figures
-from dsar.services.tenants import get_tenant
+
+if TYPE_CHECKING:
+    from dsar.reports import figures
 
 report_cli = DsarGroup("report", help="Figures about requests (CCPA §7101–§7102).")
 
@@ -28,6 +27,13 @@ COLUMNS = ("type", "received", "complied", "complied_in_part", "denied", "withdr
 @with_appcontext
 def metrics_command(slug, year, fmt):
     """Requests received, complied with in whole or in part, denied; median and mean days to respond."""
+    from sqlalchemy import select  # start-up: `dsar report --help` loads no database
+
+    from dsar.extensions import db  # start-up: `dsar report --help` loads no database
+    from dsar.models import Tenant, utcnow  # start-up: `dsar report --help` loads no database
+    from dsar.reports import figures  # start-up: `dsar report --help` loads no database
+    from dsar.services.tenants import get_tenant  # start-up: `dsar report --help` loads no database
+
     year = year or utcnow().year
     tenants = [get_tenant(slug)] if slug else db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars().all()
     if not tenants:
