@@ -287,6 +287,41 @@ def _check_cutoffs(source: Source, table: Table, columns: dict, indexed: "_Index
         if odd:
             report.warnings.append(f"{where}.{name}: {odd:,} value(s) do not start with an ISO date (YYYY-MM-DD); "
                                    "retention never finds them old")
+        report.lines.append(f"{where}.{name}: {_formats_line(connection, found, col, iso)}")
+
+
+def _formats_line(connection: sa.Connection, found, col, iso) -> str:
+    """Which comparison the column's ISO text needs, from the spellings its values use: one
+    format compares as text (text order is time order); mixed formats (``T`` or space, a
+    zone or none, fractions beside ``Z``) need instants where text order is not time order."""
+    length = sa.func.length(col)
+    rows = connection.execute(
+        sa.select(length, sa.func.substr(col, 11, 1), sa.func.substr(col, 20, 1), sa.func.substr(col, length, 1),
+                  sa.func.substr(col, length - 5, 1), sa.func.count())
+        .select_from(found).where(col.is_not(None), iso).group_by(*range_of(5))).all()
+    connection.rollback()
+    spellings: dict[str, int] = {}
+    for size, separator, dot, last, sign, count in rows:
+        zone = "Z" if last == "Z" else "an offset" if size >= 25 and sign in "+-" else "no zone"
+        words = ("date only" if size == 10 else f"{'T' if separator == 'T' else 'space'}, "
+                 f"{'fractions' if dot == '.' else 'whole seconds'}, {zone}")
+        spellings[words] = spellings.get(words, 0) + count
+    if not spellings:
+        return "no ISO dates to compare yet"
+    zones = {words.rsplit(", ", 1)[-1] for words in spellings if words != "date only"}
+    separators = {words.split(",")[0] for words in spellings if words != "date only"}
+    fractions_beside_z = "Z" in zones and len({w for w in spellings if "fractions" in w}) not in (0, len(spellings))
+    if len(zones) <= 1 and len(separators) <= 1 and "an offset" not in zones and not fractions_beside_z:
+        return (f"values share one ISO format ({'; '.join(spellings)}): text order is time order, so comparing "
+                "text is exact")
+    mixed = "; ".join(f"{words}: {count:,}" for words, count in sorted(spellings.items()))
+    return (f"values mix ISO formats ({mixed}): text order is not time order, so within two days of the "
+            "cutoff values are compared as instants (as text further from it)")
+
+
+def range_of(count: int) -> list[sa.ColumnElement]:
+    """GROUP BY positions 1..count (the first columns of the select)."""
+    return [sa.literal_column(str(n)) for n in range(1, count + 1)]
 
 
 def _needs_index(table: Table) -> list[tuple[str, str]]:

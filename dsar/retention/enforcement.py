@@ -18,7 +18,7 @@ matching rows, then the statement on that key range with the rule.
 
 A row matches a rule when its timestamp is strictly older than the cutoff, it belongs to
 the tenant (the source's ``scope`` column, or a link to a scoped table; a table with
-neither holds only this tenant's rows), no legal hold covers it (directly or through a
+neither holds only this tenant's rows), no retention hold covers it (directly or through a
 link), and — for ``delete`` — no row of a mapped child table still refers to it (a
 conversation stays until its last message has gone; children's rules run first, so one
 run clears both when both are due, and a dry run counts the parents their children
@@ -28,7 +28,8 @@ nothing. A dry run counts the matching rows and writes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -39,12 +40,13 @@ from dsar.errors import ConfigurationError, DsarError, SourceUnavailable
 from dsar.files.deletions import FileJournal, FilesDone
 from dsar.jobs.registry import JobContext
 from dsar.jobs.runner import describe_error
-from dsar.retention.overrides import EffectiveRule, RetentionHold as LegalHold
-from dsar.retention.statements import Flavour, flavour_for, python_value
+from dsar.retention.overrides import EffectiveRule, RetentionHold
+from dsar.retention.statements import (Flavour, batch_days, day_parameters, days_kind, flavour_for, iso_day,
+                                       python_value)
 
 
 def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, hash_key: bytes,
-            holds: Iterable[LegalHold] = (), batch_size: int, files: FileJournal | None = None) -> None:
+            holds: Iterable[RetentionHold] = (), batch_size: int, files: FileJournal | None = None) -> None:
     """Apply ``rules`` to ``datamap``'s sources; rows per rule go to ``ctx.count``.
 
     A failing rule is recorded in ``ctx.errors`` and the others still run; an unreachable
@@ -63,8 +65,11 @@ def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, ha
             with connect(source) as connection:
                 work = _SourceWork(connection, source, [h for h in holds if h.source == source.name], mine)
                 work.files = files
-                for rule in _children_first(source, mine):
-                    work.apply(ctx, rule, hash_key, batch_size)
+                try:
+                    for rule in _children_first(source, mine):
+                        work.apply(ctx, rule, hash_key, batch_size)
+                finally:
+                    work.finish()
         except SourceUnavailable as error:
             ctx.errors.append(error.message)
 
@@ -95,7 +100,7 @@ def _children_first(source: Source, rules: list[EffectiveRule]) -> list[Effectiv
 class _SourceWork:
     """Reflected tables of one source and the conditions every rule shares."""
 
-    def __init__(self, connection: sa.Connection, source: Source, holds: list[LegalHold],
+    def __init__(self, connection: sa.Connection, source: Source, holds: list[RetentionHold],
                  rules: list[EffectiveRule] = ()):
         self.connection = connection
         self.source = source
@@ -108,6 +113,12 @@ class _SourceWork:
         self._scopes: dict[str, sa.ColumnElement[bool] | None] = {}
         self._held: dict[str, sa.ColumnElement[bool] | None] = {}
         self.files: FileJournal | None = None
+
+    def finish(self) -> None:
+        try:
+            self.flavour.finish(self.connection)
+        except exc.DBAPIError:  # the connection was lost: nothing left to put back
+            pass
 
     # --- tables and shared conditions ------------------------------------------------------
 
@@ -135,7 +146,7 @@ class _SourceWork:
         return self._scopes[name]
 
     def held(self, name: str) -> sa.ColumnElement[bool] | None:
-        """Rows under a legal hold, directly or through a link; None when there are none."""
+        """Rows under a retention hold, directly or through a link; None when there are none."""
         if name not in self._held:
             self._held[name] = self._through_links(name, self._own_holds, self.held)
         return self._held[name]
@@ -196,11 +207,14 @@ class _SourceWork:
         finally:
             self._predicting.discard(name)
 
-    def condition(self, rule: EffectiveRule, now: datetime, *, predict: bool = False) -> sa.ColumnElement[bool]:
+    def condition(self, rule: EffectiveRule, now: datetime, *, predict: bool = False,
+                  days: str | None = None) -> sa.ColumnElement[bool]:
         """Rows ``rule`` applies to now (before asking whether they would change); with
-        ``predict``, as they will be once the children's rules of this run have run."""
+        ``predict``, as they will be once the children's rules of this run have run; with
+        ``days``, for the rows of one batch whose ISO-text timestamps can only start with
+        the dates its parameters name (``Flavour.expired``: "near" or "old")."""
         table = self.table(rule.table)
-        parts = [self.flavour.expired(column(table, rule.rule.from_column, self.source), rule.cutoff(now))]
+        parts = [self.flavour.expired(column(table, rule.rule.from_column, self.source), rule.cutoff(now), days)]
         if (scope := self.scope(rule.table)) is not None:
             parts.append(scope)
         if (held := self.held(rule.table)) is not None:
@@ -218,9 +232,10 @@ class _SourceWork:
             spec = self.source.table(rule.table)
             batch = _Batches(self, ctx, rule, self.key(spec), batch_size)
             if rule.rule.action == "delete":
-                batch.delete(self.condition(rule, ctx.now, predict=ctx.dry_run))
+                batch.delete(_Conditions(lambda days: self.condition(rule, ctx.now, predict=ctx.dry_run, days=days)))
             else:
-                batch.anonymize(self.condition(rule, ctx.now), _strategies(rule), hash_key)
+                batch.anonymize(_Conditions(lambda days: self.condition(rule, ctx.now, days=days)),
+                                _strategies(rule), hash_key)
         except SourceUnavailable:
             raise
         except exc.DBAPIError as error:
@@ -244,6 +259,37 @@ def _equals(col: sa.Column, value) -> sa.ColumnElement[bool]:
     return sa.false() if value is NO_MATCH else sa.and_(col.is_not(None), col == value)
 
 
+class _Conditions:
+    """A rule's condition, built once per kind: for any row (the date pattern), and for a
+    batch's rows whose dates are known (the dates as parameters, ``_Window.parameters``)."""
+
+    def __init__(self, build):
+        self._build = build
+        self._built: dict[str | None, sa.ColumnElement[bool]] = {}
+
+    def __call__(self, window: _Window | None = None) -> sa.ColumnElement[bool]:
+        days = window.kind if window is not None else None
+        if days not in self._built:
+            self._built[days] = self._build(days)
+        return self._built[days]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One batch: its range (positions after the last batch's end up to ``end``), whether
+    it is the last, and the ISO dates its timestamps can start with (None: unknown)."""
+
+    in_range: sa.ColumnElement[bool]
+    end: tuple | None
+    final: bool
+    days: tuple[str, ...] | None = None
+    kind: str | None = None  # how ``Flavour.expired`` tests the batch's dates (``days_kind``)
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return day_parameters(self.days) if self.days else {}
+
+
 class _Batches:
     """The keyset-paginated batch loop of one rule on one table.
 
@@ -265,7 +311,10 @@ class _Batches:
         self.done = 0
         self.cutoff_column = column(self.table, rule.rule.from_column, work.source)
         self.order = [self.flavour.ordered(self.cutoff_column), key] if self.flavour.keyset else [key]
+        self.position = [self.flavour.tested(self.order[0]), key] if self.flavour.keyset else [key]
         self.in_index = self.flavour.index_range(self.cutoff_column, rule.cutoff(ctx.now))
+        self.cutoff = rule.cutoff(ctx.now)
+        self.bound = self.flavour.index_bound(self.cutoff) if self.flavour.keyset else None
 
     def _report(self, rows: int) -> None:
         self.done += rows
@@ -284,17 +333,17 @@ class _Batches:
         if len(self.order) == 1:
             return [self.key > last[0]]
         ordered = self.order[0]
-        # The plain bound lets an index on the cutoff column alone serve the row comparison.
-        return [ordered >= last[0], sa.tuple_(*self.order) > sa.tuple_(*last)]
+        # The plain bound lets an index on the cutoff column alone serve the row comparison
+        # (evaluated on every row of the range, so on the text as such tests read it).
+        return [ordered >= last[0], sa.tuple_(*self.position) > sa.tuple_(*last)]
 
     def _up_to(self, upper: tuple) -> list[sa.ColumnElement[bool]]:
         if len(self.order) == 1:
             return [self.key <= upper[0]]
-        return [self.order[0] <= upper[0], sa.tuple_(*self.order) <= sa.tuple_(*upper)]
+        return [self.order[0] <= upper[0], sa.tuple_(*self.position) <= sa.tuple_(*upper)]
 
-    def _window(self, condition: sa.ColumnElement[bool], last) -> tuple[sa.ColumnElement[bool], tuple | None, bool] | None:
-        """The next ``size`` matching rows after ``last``: (their range, its end, whether it
-        is the last window); None when no row is left."""
+    def _window(self, condition: sa.ColumnElement[bool], last) -> _Window | None:
+        """The next ``size`` matching rows after ``last``; None when no row is left."""
         after = self.after(last)
         if self.flavour.keyset:
             # The position of the size-th index entry in the cutoff's range: a walk of the
@@ -302,14 +351,32 @@ class _Batches:
             # past the end, the rest of the range is the last window.
             end = self.connection.execute(sa.select(*self.order).where(self.in_index, *after).order_by(*self.order)
                                           .offset(self.size - 1).limit(1)).first()
+            days = self._days(last, end)
+            kind = days_kind(days, self.cutoff)
             if end is None:
-                return sa.and_(sa.true(), *after), None, True
-            return sa.and_(*after, *self._up_to(tuple(end))), tuple(end), False
+                return _Window(sa.and_(sa.true(), *after), None, True, days, kind)
+            return _Window(sa.and_(*after, *self._up_to(tuple(end))), tuple(end), False, days, kind)
         keys = sa.select(self.key.label("k")).where(condition, *after).order_by(self.key).limit(self.size).subquery()
         upper, found = self.connection.execute(sa.select(sa.func.max(keys.c.k), sa.func.count()).select_from(keys)).one()
         if not found:
             return None
-        return sa.and_(*after, self.key <= upper), (upper,), found < self.size
+        return _Window(sa.and_(*after, self.key <= upper), (upper,), found < self.size)
+
+    def _days(self, last: tuple | None, end) -> tuple[str, ...] | None:
+        """The ISO dates the window's timestamps (ISO text) can start with: the window lies
+        between its two ends in the index, so from the date of one to the other's."""
+        if not self.flavour.day_ranges or self.bound is None:
+            return None
+        if last is None:
+            first = self.connection.execute(sa.select(self.order[0]).where(self.in_index)
+                                            .order_by(self.order[0]).limit(1)).scalar()
+        else:
+            first = last[0]
+        if end is not None:
+            return batch_days(first, end[0])
+        # The last window ends below the bound: its dates end the day before the bound's.
+        top = iso_day(self.bound)
+        return batch_days(first, (top - timedelta(days=1)).isoformat()) if top else None
 
     def _integrity(self) -> ConfigurationError:
         self.connection.rollback()
@@ -328,13 +395,14 @@ class _Batches:
         self.connection.rollback()
         self.ctx.count(f"{self.rule.label}: files", files)
 
-    def _doomed_files(self, where: sa.ColumnElement[bool]) -> list[tuple[str, str]]:
+    def _doomed_files(self, where: sa.ColumnElement[bool], parameters: dict) -> list[tuple[str, str]]:
         columns = self._file_columns()
-        rows = self.connection.execute(sa.select(*(col for col, _ in columns)).where(where))
+        rows = self.connection.execute(sa.select(*(col for col, _ in columns)).where(where), parameters)
         return [(store, str(value)) for row in rows for (_, store), value in zip(columns, row)
                 if value not in (None, "")]
 
-    def delete(self, condition: sa.ColumnElement[bool]) -> None:
+    def delete(self, condition_for) -> None:
+        condition = condition_for()
         files = self.work.files if self._file_columns() else None
         if self.ctx.dry_run:
             if self._file_columns():
@@ -346,11 +414,12 @@ class _Batches:
             self.ctx.count(f"{self.rule.label}: files", 0)
         last = None
         while (window := self._window(condition, last)) is not None:
-            in_range, last, final = window
+            in_range, last, final = window.in_range, window.end, window.final
+            condition, parameters = condition_for(window), window.parameters
             # The files of the window's rows are journalled (committed) before the rows go.
-            recorded = files.record(self._doomed_files(sa.and_(in_range, condition))) if files else []
+            recorded = files.record(self._doomed_files(sa.and_(in_range, condition), parameters)) if files else []
             try:
-                deleted = self.connection.execute(sa.delete(self.table).where(in_range, condition)).rowcount
+                deleted = self.connection.execute(sa.delete(self.table).where(in_range, condition), parameters).rowcount
                 self.connection.commit()
             except BaseException as error:
                 if recorded:
@@ -366,7 +435,8 @@ class _Batches:
                 break
         self.connection.rollback()
 
-    def anonymize(self, condition: sa.ColumnElement[bool], strategies, hash_key: bytes) -> None:
+    def anonymize(self, condition_for, strategies, hash_key: bytes) -> None:
+        condition = condition_for()
         columns = [column(self.table, name, self.work.source) for name, _ in strategies]
         rewrites = [self.flavour.rewrite(col, strategy, hash_key) for col, (_, strategy) in zip(columns, strategies)]
         python = _PythonRewrite(self, columns, [s for _, s in strategies], hash_key)
@@ -381,20 +451,21 @@ class _Batches:
             try:
                 # Windows over every expired row, not only those that would change: the
                 # rewrite is then computed by the UPDATE alone, not by the window query too.
-                window = self._window(condition, last)
+                window = self._window(condition_for(), last)
                 if window is None:
                     break
-                in_range, upper, final = window
+                in_range, upper, final = window.in_range, window.end, window.final
+                condition, parameters = condition_for(window), window.parameters
                 statement = self.flavour.rewrite_rows(
                     self.table, self.key, list(zip(columns, [s for _, s in strategies])),
                     sa.and_(in_range, condition, *(sa.not_(o) for o in odd)), hash_key, in_range)
-                changed = self.connection.execute(statement).rowcount
+                changed = self.connection.execute(statement, parameters).rowcount
                 if odd:
-                    changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)))[0]
+                    changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)), parameters=parameters)[0]
             except exc.DataError:
                 # A value SQL could not read as an address: this batch is done in Python.
                 self.connection.rollback()
-                changed, upper, found = python.rows(condition, after=last, limit=self.size)
+                changed, upper, found = python.rows(condition_for(), after=last, limit=self.size)
                 if not found:
                     break
                 final = found < self.size
@@ -416,16 +487,16 @@ class _PythonRewrite:
         self.strategies = strategies
         self.hash_key = key
 
-    def rows(self, where, *, after=None, limit: int | None = None) -> tuple[int, object, int]:
-        """Rewrite the rows ``where`` (after key ``after``, at most ``limit``); return
-        (rows changed, last key seen, rows seen)."""
+    def rows(self, where, *, after=None, limit: int | None = None, parameters: dict | None = None) -> tuple[int, object, int]:
+        """Rewrite the rows ``where`` (after key ``after``, at most ``limit``; ``parameters``
+        of ``where``); return (rows changed, last key seen, rows seen)."""
         b = self.batches
         positions = len(b.order)
         query = sa.select(*b.order, *self.columns).where(where, *b.after(after)).order_by(*b.order)
         if limit is not None:
             query = query.limit(limit)
         updates, last, seen = [], after, 0
-        for row in b.connection.execute(query):
+        for row in b.connection.execute(query, parameters or {}):
             seen, last = seen + 1, tuple(row[:positions])
             key, old = row[positions - 1], list(row[positions:])
             new = [python_value(s, value, self.hash_key) for s, value in zip(self.strategies, old)]

@@ -12,6 +12,11 @@ Work is pushed down to the database that holds the rows (SPEC §9). Each engine 
   after it is newer; only the four days around the cutoff are compared as instants
   (SQLite ``julianday``, PostgreSQL ``::timestamptz`` in a UTC session). Text that does not
   start with an ISO date is never taken for an old row.
+  On SQLite a batch (a stretch of the index between two known ends) whose ends' dates are
+  at most ``MAX_BATCH_DAYS`` apart tests its rows by one text range per day instead of a
+  pattern per row (``day <= text < day + HIGHEST`` holds only for text starting with that
+  calendar date), and drops the test near the cutoff where all its days are two days or
+  more before it; per-row tests read ``+col`` (no column affinity to apply on every row).
 * ``rewrite(column, strategy)`` — the new value of an anonymized column, the test "this
   row would change" (so a re-run writes and counts nothing), and, where SQL cannot decide
   a value exactly as Python would, the test for the *odd* rows left to Python.
@@ -40,11 +45,13 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from dsar.datamap.model import ColumnStrategy
 from dsar.domain.ip_masking import MASKED_BITS, mask_ip
@@ -62,6 +69,14 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 #: Text that starts with an ISO date (YYYY-MM-DD), the only text a cutoff can find old.
 ISO_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*"
 ISO_DATE_REGEX = "^[0-9]{4}-[0-1][0-9]-[0-3][0-9]"
+#: Above every character text can hold: ``day <= text < day + HIGHEST`` is text starting with ``day``.
+HIGHEST = "\U0010ffff"
+#: The most days one batch's rows may span for their dates to be tested by one text range
+#: per day (sargable, no pattern per row); a wider batch is tested by the pattern.
+MAX_BATCH_DAYS = 8
+#: SQLite in WAL mode: pages the log may hold during a run before it is copied back (64 MiB
+#: at 4 KiB pages; SQLite's default is 1,000).
+WAL_PAGES_PER_CHECKPOINT = 16384
 #: Address characters, tested with ``ltrim`` (a loop over characters, cheaper than a regex).
 PG_ADDRESS_CHARACTERS = "0123456789ABCDEFabcdef:."
 PG_DOTTED_QUAD_END = r"(^|:)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"
@@ -120,6 +135,8 @@ class Flavour:
     """Any SQLAlchemy dialect: plain comparisons; ``ip`` and ``hash`` computed in Python."""
 
     name = "generic"
+    #: Whether ``expired`` takes a batch's ``days`` (text ranges instead of a pattern per row).
+    day_ranges = False
     #: Batches walk (cutoff column, key) — windows of the cutoff column's index, see
     #: ``index_range`` — or, where False, the key alone (any dialect).
     keyset = False
@@ -127,16 +144,32 @@ class Flavour:
     def prepare(self, connection: sa.Connection) -> None:
         """Make the connection ready (functions, session settings); once per checkout."""
 
+    def finish(self, connection: sa.Connection) -> None:
+        """Put back what ``prepare`` changed for the run only; once the source's rules are done."""
+
     def ordered(self, col: sa.Column) -> sa.ColumnElement:
         """The cutoff column as batches order by it and compare positions in it."""
         return col
+
+    def tested(self, ordered: sa.ColumnElement) -> sa.ColumnElement:
+        """``ordered`` (see ``ordered``) as tests evaluated on every row read it."""
+        return ordered
 
     def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
         """A plain range of the cutoff column holding every row ``expired`` finds (and a few
         more near the cutoff): what a batch's window walks in the index, rule unevaluated."""
         return self.expired(col, cutoff)
 
-    def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+    def index_bound(self, cutoff: datetime) -> str | None:
+        """The text ``index_range`` stays below on ISO text (None: not a text range)."""
+        return None
+
+    def expired(self, col: sa.Column, cutoff: datetime, days: str | None = None) -> sa.ColumnElement[bool]:
+        """Rows of ``col`` strictly older than ``cutoff``. On ISO text, ``days`` replaces
+        the per-row date pattern by one text range per day, the days a batch's values can
+        start with given as the statement's parameters (:func:`day_parameters`): ``"near"``
+        keeps the test near the cutoff, ``"old"`` (every such day is two days or more
+        before the cutoff's: older whatever the spelling) drops it."""
         naive = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
         if isinstance(col.type, sa.String):
             return sa.cast(col, sa.DateTime) < naive
@@ -145,14 +178,29 @@ class Flavour:
         return col < naive
 
     def _iso_text_expired(self, col: sa.Column, cutoff: datetime, looks_like_a_date: sa.ColumnElement[bool],
-                          instant_older: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-        """ISO text older than ``cutoff``: one index range, instants compared only near it."""
+                          instant_older: sa.ColumnElement[bool], days: str | None = None,
+                          tested: sa.ColumnElement | None = None) -> sa.ColumnElement[bool]:
+        """ISO text older than ``cutoff``: one index range, instants compared only near it.
+        ``tested`` is the text as the per-row tests read it (default: the column)."""
         surely_before, surely_after = _iso_bounds(cutoff)
         # type_coerce, not CAST: the column itself is compared, so its index serves (the
         # flavours call this only where the column holds text). One range of the index,
         # in the index's order, so a batch ``ORDER BY col LIMIT n`` reads n entries.
         text = col if isinstance(col.type, sa.String) else sa.type_coerce(col, sa.String)
-        return sa.and_(text < surely_after, looks_like_a_date, sa.or_(text < surely_before, instant_older))
+        tested = text if tested is None else tested
+        if days:
+            # Text from ``day`` up to ``day`` followed by the highest character starts with
+            # that day's ISO date: a few comparisons instead of a pattern, and only real
+            # calendar dates. Text between two days' ranges ("2025-01-0:", "2010 was…") is
+            # in none of them. Compared byte by byte whatever the column's collation (only
+            # flavours whose windows are in that order pass ``days``: ``day_ranges``).
+            binary = tested.collate("BINARY")
+            looks_like_a_date = sa.or_(*(sa.and_(binary >= sa.bindparam(f"_day{n}", type_=sa.String),
+                                                 binary < sa.bindparam(f"_day{n}_end", type_=sa.String))
+                                         for n in range(MAX_BATCH_DAYS)))
+            if days == "old":
+                return looks_like_a_date
+        return sa.and_(text < surely_after, looks_like_a_date, sa.or_(tested < surely_before, instant_older))
 
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         return _common(col, strategy)
@@ -164,6 +212,43 @@ class Flavour:
         rewrites = [(col, self.rewrite(col, strategy, hash_key)) for col, strategy in targets]
         changes = sa.or_(*(rewrite.changes for _, rewrite in rewrites))
         return sa.update(table).where(where, changes).values({col.name: rw.new for col, rw in rewrites})
+
+
+def iso_day(text) -> date | None:
+    """The calendar date ``text`` starts with, spelled YYYY-MM-DD; None when it does not."""
+    if not isinstance(text, str) or len(text) < 10:
+        return None
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return day if day.isoformat() == text[:10] else None
+
+
+def batch_days(first, last) -> tuple[str, ...] | None:
+    """The ISO dates text sorted from ``first`` to ``last`` (a batch's ends in the index)
+    can start with, oldest first; None when an end starts with no date or the batch spans
+    more than ``MAX_BATCH_DAYS`` days (the per-row pattern then decides)."""
+    start, end = iso_day(first), iso_day(last)
+    if start is None or end is None or not 0 <= (end - start).days < MAX_BATCH_DAYS:
+        return None
+    return tuple((start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1))
+
+
+def days_kind(days: tuple[str, ...] | None, cutoff: datetime) -> str | None:
+    """How ``expired`` tests a batch whose ISO text starts with one of ``days``: "old"
+    when every day is two days or more before the cutoff's, else "near"; None without days."""
+    if not days:
+        return None
+    return "old" if days[-1] < _iso_bounds(cutoff)[0] else "near"
+
+
+def day_parameters(days: tuple[str, ...]) -> dict[str, str]:
+    """The parameters of ``expired(…, days=True)`` for a batch of ``days`` (one to
+    ``MAX_BATCH_DAYS``; the last is repeated in the slots left)."""
+    padded = list(days) + [days[-1]] * (MAX_BATCH_DAYS - len(days))
+    return {key: value for n, day in enumerate(padded)
+            for key, value in ((f"_day{n}", day), (f"_day{n}_end", day + HIGHEST))}
 
 
 def _iso_bounds(cutoff: datetime) -> tuple[str, str]:
@@ -182,14 +267,25 @@ def _cached_mask(value, level: int) -> str | None:
 class SqliteFlavour(Flavour):
     name = "sqlite"
     keyset = True
+    day_ranges = True
+    _checkpoint_every: int | None = None  # the connection's own setting, while a run changes it
 
     def ordered(self, col: sa.Column) -> sa.ColumnElement:
         # The stored text itself (a DateTime column holds text too): no parsing on the way
         # out, and bound back unchanged, so positions compare exactly as the index orders.
         return col if isinstance(col.type, sa.String) else sa.type_coerce(col, sa.String)
 
+    def tested(self, ordered: sa.ColumnElement) -> sa.ColumnElement:
+        # ``+col``: the same text without the column's affinity, so a DATETIME (NUMERIC)
+        # column does not try to read the other side as a number on every row. No index
+        # serves it: only for tests beside a range of the column itself.
+        return UnaryExpression(ordered, operator=operators.custom_op("+"), type_=sa.String)
+
     def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
         return self.ordered(col) < _iso_bounds(cutoff)[1]
+
+    def index_bound(self, cutoff: datetime) -> str | None:
+        return _iso_bounds(cutoff)[1]
 
     def prepare(self, connection: sa.Connection) -> None:
         raw = connection.connection.driver_connection
@@ -198,15 +294,27 @@ class SqliteFlavour(Flavour):
             # database consistent on any crash, and a batch lost to a power cut is simply
             # found again by the next run (retention is idempotent). This connection only.
             raw.execute("PRAGMA synchronous = NORMAL")
+            # Nor need each few batches copy the log back into the database (a checkpoint,
+            # which waits for the disk): once at the end of the run (``finish``) does it.
+            self._checkpoint_every = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            raw.execute(f"PRAGMA wal_autocheckpoint = {max(self._checkpoint_every, WAL_PAGES_PER_CHECKPOINT)}")
         raw.create_function("dsar_mask_ip", 2, _cached_mask, deterministic=True)
         raw.create_function("dsar_hmac", 2, _hmac_hex, deterministic=True)
 
-    def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+    def finish(self, connection: sa.Connection) -> None:
+        if self._checkpoint_every is not None:
+            raw = connection.connection.driver_connection
+            raw.execute(f"PRAGMA wal_autocheckpoint = {self._checkpoint_every}")
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._checkpoint_every = None
+
+    def expired(self, col: sa.Column, cutoff: datetime, days: str | None = None) -> sa.ColumnElement[bool]:
         # Text in SQLite whatever the declared type (DateTime too): ISO text, judged as instants.
         moment = cutoff.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
         instant_older = sa.func.julianday(col) < sa.func.julianday(sa.literal(moment, sa.String))
-        looks_like_a_date = col.op("GLOB", is_comparison=True)(sa.literal(ISO_DATE_GLOB))
-        return self._iso_text_expired(col, cutoff, looks_like_a_date, instant_older)
+        tested = self.tested(self.ordered(col))  # the index range stays on the column itself
+        looks_like_a_date = tested.op("GLOB", is_comparison=True)(sa.literal(ISO_DATE_GLOB))
+        return self._iso_text_expired(col, cutoff, looks_like_a_date, instant_older, days, tested)
 
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         if strategy.kind == "ip":
@@ -229,18 +337,21 @@ class PostgresFlavour(Flavour):
             return col < _iso_bounds(cutoff)[1]
         return super().expired(col, cutoff)
 
+    def index_bound(self, cutoff: datetime) -> str | None:
+        return _iso_bounds(cutoff)[1]
+
     def prepare(self, connection: sa.Connection) -> None:
         # ISO text without an offset means UTC, as every naive timestamp here does.
         connection.exec_driver_sql("SET TIME ZONE 'UTC'")
         connection.commit()
 
-    def expired(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
+    def expired(self, col: sa.Column, cutoff: datetime, days: str | None = None) -> sa.ColumnElement[bool]:
         if isinstance(col.type, sa.String):
             # The cast runs only on rows that start with an ISO date (CASE keeps the order).
             looks_like_a_date = col.op("~", is_comparison=True)(sa.literal(ISO_DATE_REGEX))
             instant_older = sa.case((looks_like_a_date, sa.cast(col, sa.DateTime(timezone=True)) < cutoff),
                                     else_=sa.false())
-            return self._iso_text_expired(col, cutoff, looks_like_a_date, instant_older)
+            return self._iso_text_expired(col, cutoff, looks_like_a_date, instant_older)  # its own order
         return super().expired(col, cutoff)
 
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
