@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from dsar import create_app
 from dsar.extensions import db
 from dsar.models import RightsRequest, utcnow
-from dsar.services.staff import create_user
+from dsar.services.staff_accounts import create_user
 from dsar.services.tenants import TenantSpec, create_tenant
 from tests.postgres_server import PostgresServer
 

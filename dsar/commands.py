@@ -130,7 +130,7 @@ def tenants_hold(slug, table, column, value, reason, remove):
 @with_appcontext
 def users_create(slug, email, name, role, password):
     """Create a staff user (or give an existing one a role in another tenant)."""
-    from dsar.services.staff import create_user  # start-up: imported when used
+    from dsar.services.staff_accounts import create_user  # start-up: imported when used
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     user = create_user(email, name, password, get_tenant(slug), role)
@@ -167,7 +167,7 @@ def users_unlock(email):
 @with_appcontext
 def tokens_create(slug, name):
     """Create an API token; it is printed once and stored only as a hash."""
-    from dsar.services.staff import create_token  # start-up: imported when used
+    from dsar.services.api_tokens import create_token  # start-up: imported when used
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     issued = create_token(get_tenant(slug), name)
@@ -198,7 +198,7 @@ def tokens_list(slug):
 @with_appcontext
 def tokens_revoke(slug, token_id):
     """Revoke token TOKEN_ID."""
-    from dsar.services.staff import revoke_token  # start-up: imported when used
+    from dsar.services.api_tokens import revoke_token  # start-up: imported when used
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     revoke_token(get_tenant(slug), token_id)

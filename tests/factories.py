@@ -5,7 +5,7 @@ import itertools
 
 from dsar.extensions import db
 from dsar.models import RightsRequest, Tenant, User
-from dsar.services.staff import create_user
+from dsar.services.staff_accounts import create_user
 from dsar.services.tenants import TenantSpec, create_tenant
 
 _seq = itertools.count(1)

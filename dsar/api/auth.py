@@ -8,7 +8,7 @@ from flask import current_app, g, request
 from dsar import crypto
 from dsar.errors import DsarError
 from dsar.extensions import limiter
-from dsar.services.staff import tenant_for_token
+from dsar.services.api_tokens import tenant_for_token
 
 #: Per token: generous for a tenant's own systems, a ceiling for a leaked or looping one.
 STAFF_API_LIMIT = "600 per minute"

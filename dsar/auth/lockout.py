@@ -13,7 +13,7 @@ from sqlalchemy import or_, select, update
 
 from dsar.extensions import db
 from dsar.models import User, utcnow
-from dsar.services.staff import password_matches
+from dsar.services.staff_accounts import password_matches
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)

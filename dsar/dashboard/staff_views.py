@@ -12,7 +12,7 @@ from dsar.extensions import db
 from dsar.web.form_errors import show_on_form
 from dsar.models import ApiToken, for_tenant
 from dsar.services import staff_accounts, staff_members
-from dsar.services.staff import create_token, revoke_token
+from dsar.services.api_tokens import create_token, revoke_token
 from dsar.web.unit_of_work import discard
 
 

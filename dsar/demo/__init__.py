@@ -19,7 +19,7 @@ from dsar.demo.sample_app import sample_datamap_yaml
 from dsar.extensions import db
 from dsar.models import RightsRequest, Tenant, User, utcnow
 from dsar.services import lifecycle
-from dsar.services.staff import create_user
+from dsar.services.staff_accounts import create_user
 from dsar.services.tenants import TenantSpec, create_tenant
 
 DEMO_SLUG = "demo"

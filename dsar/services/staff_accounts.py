@@ -1,5 +1,9 @@
-"""What a staff member owns, apart from any tenant (SPEC §2).
+"""A staff member's account, apart from any tenant (SPEC §2): its password, how it is made,
+invited, reset and recovered. (Memberships of one tenant: ``services.staff_members``; API
+tokens: ``services.api_tokens``.)
 
+* The platform operator creates an account with a role (``dsar users create``); passwords
+  are hashed with argon2 and must be hard to guess (zxcvbn), not only long.
 * A tenant's admin *invites* an address; the person accepts signed in to their account (or
   creates it from the link). The admin sees the same answer whether or not the address has
   an account anywhere, and never a name they did not type.
@@ -13,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
+from zxcvbn import zxcvbn
 
 from dsar import crypto
 from dsar.errors import Conflict, NotFound, ValidationError
@@ -24,7 +31,71 @@ from dsar.models import (ROLES, Invitation, Membership, PasswordReset, RecoveryC
                          utcnow)
 from dsar.services import audit
 from dsar.services.notifications import public_url
-from dsar.services.staff import hash_password, normalise_email, password_matches
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 12
+#: zxcvbn's scale runs 0 (guessed at once) to 4; 3 is "safely unguessable" offline at a slow hash.
+MIN_STRENGTH = 3
+#: zxcvbn's work grows with the length; nothing longer is a password anyone types.
+MAX_PASSWORD = 200
+
+
+def normalise_email(value: str, field: str = "email") -> str:
+    """A member of staff's address as they sign in with it: checked, then in lower case."""
+    return crypto.email_identity(crypto.normalise_email(value, field))
+
+
+def hash_password(password: str, *, known: tuple[str, ...] = ()) -> str:
+    """The argon2 hash of a password strong enough for staff; ValidationError otherwise.
+
+    Length alone lets ``aaaaaaaaaaaa`` through, so zxcvbn also estimates how fast it would
+    be guessed (dictionaries, keyboard walks, repeats, and ``known`` words such as the
+    person's own name and address)."""
+    check_password_strength(password, known=known)
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str, *, known: tuple[str, ...] = ()) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"password must have at least {MIN_PASSWORD} characters",
+                              details={"field": "password"})
+    if len(password) > MAX_PASSWORD:
+        raise ValidationError(f"password must have at most {MAX_PASSWORD} characters", details={"field": "password"})
+    estimate = zxcvbn(password, user_inputs=[word for word in known if word])
+    if estimate["score"] < MIN_STRENGTH:
+        hint = estimate["feedback"].get("warning") or "it would be guessed quickly"
+        raise ValidationError(f"password is too easy to guess ({hint.rstrip('.').lower()}): use a longer "
+                              "phrase of unrelated words", details={"field": "password"})
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(email: str, name: str, password: str, tenant: Tenant, role: str, *, actor: str = "cli") -> User:
+    """Create a staff user with a role in one tenant, or add the role to an existing user.
+
+    The platform operator's power (``dsar users create``): a tenant's admin invites instead
+    (``invite`` below), so the person consents."""
+    if role not in ROLES:
+        raise ValidationError(f"role {role!r} is unknown; choose one of {', '.join(ROLES)}",
+                              details={"field": "role"})
+    email = normalise_email(email)
+    user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if user is None:
+        user = User(email=email, name=name.strip() or email,
+                    password_hash=hash_password(password, known=(email, name)))
+        db.session.add(user)
+        db.session.flush()
+    elif any(m.tenant_id == tenant.id for m in user.memberships):
+        raise ValidationError(f"{email} is already a member of {tenant.slug}", details={"field": "email"})
+    db.session.add(Membership(user_id=user.id, tenant_id=tenant.id, role=role))
+    audit.record(tenant.id, "staff_added", actor, payload={"user_id": user.id, "role": role})
+    return user
+
 
 INVITATION_VALID = timedelta(days=7)
 RESET_VALID = timedelta(hours=1)

@@ -14,7 +14,7 @@ import pytest
 
 from dsar.extensions import db
 from dsar.models import Tenant
-from dsar.services.staff import create_token
+from dsar.services.api_tokens import create_token
 from tests.factories import make_tenant
 
 

@@ -10,7 +10,7 @@ from dsar.domain.deadlines import calendar_months_after, next_working_day
 from dsar.extensions import db
 from dsar.models import ApiToken, RightsRequest, utcnow
 from dsar.services import lifecycle
-from dsar.services.staff import revoke_token
+from dsar.services.api_tokens import revoke_token
 from tests.api.conftest import headers_for
 from tests.clock import FromNow, resolve
 from tests.factories import make_tenant

@@ -9,7 +9,7 @@ from flask import url_for
 from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import ApiToken, AuditEvent, Export, OutboxMessage, RightsRequest, Task, utcnow
-from dsar.services.staff import create_token
+from dsar.services.api_tokens import create_token
 from dsar.services.staff_accounts import invite
 from tests.dashboard.factories import make_request, sign_in
 from tests.factories import make_tenant, make_user
@@ -130,7 +130,7 @@ def test_list_pages_show_nothing_of_another_tenant(client):
 
 def test_switching_tenant_only_to_ones_the_user_belongs_to(client):
     mine, theirs, third = World("mine"), World("theirs"), World("third")
-    from dsar.services.staff import create_user
+    from dsar.services.staff_accounts import create_user
 
     create_user(mine.user.email, "", "", third.tenant, "auditor", actor="test")
     db.session.commit()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from dsar.extensions import db
 from dsar.keyring import keyring
 from dsar.models import AuditEvent, JobRun, Membership, OutboxMessage, Tenant, User
-from dsar.services.staff import tenant_for_token
+from dsar.services.api_tokens import tenant_for_token
 from tests.dashboard.factories import make_request, signed_in_staff, staff_tenant
 from tests.factories import make_tenant, make_user
 

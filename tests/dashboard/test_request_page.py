@@ -172,7 +172,7 @@ def test_a_rectification_is_worked_through_its_task(client, tenant, dpo):
 
 
 def test_an_access_request_fulfilled_with_its_preview_and_staff_download(client, acme, sample):
-    dpo = signed_in_staff(client, acme)
+    signed_in_staff(client, acme)
     request = make_request(acme, "access", email=sample.subjects[0].email)
     act(client, request, "verify", reason="Signed letter on file")
     page = flashed(client, request)

@@ -82,7 +82,7 @@ def test_huge_numbers_in_dashboard_query_strings_are_a_422_naming_the_parameter(
     ("per_page=-99999999999999999999", "per_page"),
 ])
 def test_huge_numbers_in_api_query_strings_are_a_422_naming_the_parameter(client, query, field):
-    from dsar.services.staff import create_token
+    from dsar.services.api_tokens import create_token
 
     issued = create_token(make_tenant("acme"), "test")
     db.session.commit()

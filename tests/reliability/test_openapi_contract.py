@@ -11,7 +11,7 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.checks import not_a_server_error
 
 from dsar.extensions import db
-from dsar.services.staff import create_token
+from dsar.services.api_tokens import create_token
 from dsar.models import Tenant
 from tests.factories import make_request, make_tenant
 

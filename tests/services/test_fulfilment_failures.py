@@ -21,7 +21,7 @@ from tests.shop_db import create_shop, shop_datamap_yaml, shop_snapshot
 
 @pytest.fixture
 def token_for(app):
-    from dsar.services.staff import create_token
+    from dsar.services.api_tokens import create_token
 
     def issue(tenant) -> str:
         secret = create_token(tenant, "tests", actor="test").secret
