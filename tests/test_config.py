@@ -134,3 +134,25 @@ def test_job_settings_and_the_staff_api_limit_come_from_the_environment(tmp_path
     assert config["DSAR_JOB_SCHEDULES"] == {"retention": {"trigger": "cron", "hour": 4}, "anonymize-ips": None}
     defaults = load_config(str(tmp_path), {})
     assert (defaults["DSAR_STAFF_API_LIMIT"], defaults["DSAR_JOB_BATCH_SIZE"]) == ("600 per minute", 10000)
+
+
+@pytest.mark.parametrize("value", [
+    "5/minute;20/hour", "10 per 2 minutes", "1/SECOND", " 3 / day , 4 per month | 5/years", "5 per 0 minute",
+    "0/minute", "5/minute;0/hour", "5/fortnight", "5/minute;", "", "five/minute", "5/minuteſ", "5\uff0fminute",
+    "5/minute\n",
+])
+def test_the_intake_limit_is_judged_as_flask_limiter_reads_it(tmp_path, value):
+    """The usual forms are checked without importing ``limits`` (start-up); the verdict is the library's."""
+    from limits import parse_many
+
+    try:
+        expected = all(limit.amount > 0 for limit in parse_many(value))
+    except ValueError:
+        expected = False
+    try:
+        load_config(str(tmp_path), {"DSAR_INTAKE_RATE_LIMIT": value})
+        accepted = True
+    except ConfigurationError as error:
+        assert "DSAR_INTAKE_RATE_LIMIT" in error.message
+        accepted = False
+    assert accepted == expected, value
