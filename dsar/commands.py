@@ -107,17 +107,17 @@ def tenants_retention(slug, table, period, remove):
 @click.option("--remove", is_flag=True, help="Lift the hold.")
 @with_appcontext
 def tenants_hold(slug, table, column, value, reason, remove):
-    """Place (or lift) a legal hold: retention leaves those rows, and rows linked to them, alone."""
-    from dsar.retention.overrides import (  # start-up: imported when used
-        add_retention_hold as add_legal_hold, remove_retention_hold as remove_legal_hold)
+    """Place (or lift) a retention hold (a legal hold on rows): retention leaves those rows, and rows
+    linked to them, alone."""
+    from dsar.retention.overrides import add_retention_hold, remove_retention_hold  # start-up: imported when used
     from dsar.services.tenants import get_tenant  # start-up: imported when used
 
     tenant = get_tenant(slug)
     if remove:
-        remove_legal_hold(tenant, table, column, value)
+        remove_retention_hold(tenant, table, column, value)
     else:
-        add_legal_hold(tenant, table, column, value, reason or "")
-    click.echo(f"Legal hold on {table} where {column} = {value} {'lifted' if remove else 'placed'}.")
+        add_retention_hold(tenant, table, column, value, reason or "")
+    click.echo(f"Retention hold on {table} where {column} = {value} {'lifted' if remove else 'placed'}.")
 
 
 @users_cli.command("create")

@@ -229,6 +229,7 @@ def test_legal_hold_placed_and_lifted(cli, mapped_tenant):
     assert cli.invoke(args=[*hold]).exit_code == 1  # a hold needs a reason
     result = cli.invoke(args=[*hold, "--reason", "Case 2026-114"])
     assert result.exit_code == 0, result.output
+    assert result.output == "Retention hold on app.accounts where id = 1 placed.\n"
     db.session.refresh(mapped_tenant)
     assert mapped_tenant.setting("legal_holds") == [
         {"table": "app.accounts", "column": "id", "value": "1", "reason": "Case 2026-114"}]
