@@ -53,8 +53,12 @@ _COMMITTED = "dsar.outbox.committed"  # ids whose transaction committed, not yet
 
 
 def queue(tenant_id: int | None, template: str, to: str, message: RenderedMessage, *,
-          request_id: int | None = None) -> OutboxMessage:
-    """Add ``message`` for ``to`` to the current transaction; it is sent once that commits."""
+          request_id: int | None = None, send_after_commit: bool = True) -> OutboxMessage:
+    """Add ``message`` for ``to`` to the current transaction; it is sent once that commits.
+
+    ``send_after_commit=False`` leaves it to the ``send-mail`` job (within a minute): for an
+    answer that must take as long whether or not a message went (the portal's find form),
+    since a send inside the request would show in its response time."""
     ring = keyring()
     row = OutboxMessage(tenant_id=tenant_id, request_id=request_id, template=template,
                         to_enc=ring.encrypt_text(to), subject=message.subject[:300],
@@ -65,7 +69,8 @@ def queue(tenant_id: int | None, template: str, to: str, message: RenderedMessag
     db.session.flush()
     if message.secrets:
         db.session.add(OutboxSecret(message_id=row.id, values_enc=ring.encrypt_text(json.dumps(message.secrets))))
-    db.session.info.setdefault(_NEW, []).append(row.id)
+    if send_after_commit:
+        db.session.info.setdefault(_NEW, []).append(row.id)
     return row
 
 

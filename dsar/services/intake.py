@@ -171,12 +171,15 @@ def send_verification(request: RightsRequest, tenant: Tenant) -> None:
 def resend_status_link(tenant: Tenant, reference: str, email: str) -> None:
     """Send the status link again to the request's own address, when ``reference`` is one of
     ``tenant``'s requests made with ``email``; otherwise do nothing. The caller answers the
-    same either way (SPEC §4), and the message only ever goes to the address on the request."""
+    same either way (SPEC §4), and the message only ever goes to the address on the request,
+    within a minute (the ``send-mail`` job)."""
     found = lifecycle.find_request(reference, tenant_id=tenant.id)
     if found is None:
         return
     if email_identity(lifecycle.subject_of(found).email or "") == email_identity(normalise_email(email)):
-        notify_subject(found, "status_link")
+        # Sent by the send-mail job, not in this request: a send would make the answer slower
+        # for a matching reference and address than for any other.
+        notify_subject(found, "status_link", send_after_commit=False)
 
 
 def decoy_reference() -> str:

@@ -47,8 +47,10 @@ from dsar.translations.rights import REGIME_NAMES, RIGHTS_BY_TYPE
 STATUS_TOKEN_CHARS = 32
 
 
-def notify_subject(request: RightsRequest, template: str, **context: Any) -> OutboxMessage | None:
-    """Queue ``template`` for the request's subject; None when their address is erased."""
+def notify_subject(request: RightsRequest, template: str, *, send_after_commit: bool = True,
+                   **context: Any) -> OutboxMessage | None:
+    """Queue ``template`` for the request's subject; None when their address is erased.
+    (``send_after_commit``: see ``outbox.queue``.)"""
     _check_context(template, SUBJECT_TEMPLATES, context)
     subject = subject_of(request)
     if not subject.email:
@@ -62,7 +64,8 @@ def notify_subject(request: RightsRequest, template: str, **context: Any) -> Out
         "portal_url": public_url("portal.portal", slug=tenant.slug),
     }
     message = render(template, request.language, **{**common, **context})
-    return outbox.queue(tenant.id, template, subject.email, message, request_id=request.id)
+    return outbox.queue(tenant.id, template, subject.email, message, request_id=request.id,
+                        send_after_commit=send_after_commit)
 
 
 def notify_staff(tenant: Tenant, to_email: str, template: str, **context: Any) -> OutboxMessage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dsar import create_app
+from dsar.jobs.runner import run_job
 from tests.factories import make_tenant
 from tests.portal.helpers import STATUS_LINK, mails, portal_submit, reference_in
 
@@ -32,6 +33,16 @@ def test_the_right_reference_and_address_get_a_new_link(client, reference):
     assert mail.to == "ines@example.com" and mail.subject == f"The link to your request {reference}"
     status = STATUS_LINK.search(mail.text).group(1)
     assert client.get(status).status_code == 200
+
+
+def test_the_link_waits_for_the_send_mail_job_so_the_answer_takes_as_long_either_way(client, reference):
+    _find(client, reference=reference, email="ines@example.com")
+    (waiting,) = mails("status_link")
+    assert waiting.row.status == "pending"  # nothing sent inside the request
+    run = run_job("send-mail")
+    assert run.status == "succeeded", run.error
+    (sent,) = mails("status_link")
+    assert sent.row.status == "kept"  # delivered (the tests' backend is the local outbox)
 
 
 @pytest.mark.parametrize("data", [{"reference": "DSR-0000-0000", "email": "ines@example.com"},
