@@ -298,7 +298,7 @@ def _formats_line(connection: sa.Connection, found, col, iso) -> str:
     rows = connection.execute(
         sa.select(length, sa.func.substr(col, 11, 1), sa.func.substr(col, 20, 1), sa.func.substr(col, length, 1),
                   sa.func.substr(col, length - 5, 1), sa.func.count())
-        .select_from(found).where(col.is_not(None), iso).group_by(*range_of(5))).all()
+        .select_from(found).where(col.is_not(None), iso).group_by(*_positions(5))).all()
     connection.rollback()
     spellings: dict[str, int] = {}
     for size, separator, dot, last, sign, count in rows:
@@ -319,7 +319,7 @@ def _formats_line(connection: sa.Connection, found, col, iso) -> str:
             "cutoff values are compared as instants (as text further from it)")
 
 
-def range_of(count: int) -> list[sa.ColumnElement]:
+def _positions(count: int) -> list[sa.ColumnElement]:
     """GROUP BY positions 1..count (the first columns of the select)."""
     return [sa.literal_column(str(n)) for n in range(1, count + 1)]
 

@@ -456,12 +456,21 @@ class _Batches:
                     break
                 in_range, upper, final = window.in_range, window.end, window.final
                 condition, parameters = condition_for(window), window.parameters
-                statement = self.flavour.rewrite_rows(
-                    self.table, self.key, list(zip(columns, [s for _, s in strategies])),
-                    sa.and_(in_range, condition, *(sa.not_(o) for o in odd)), hash_key, in_range)
-                changed = self.connection.execute(statement, parameters).rowcount
-                if odd:
-                    changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)), parameters=parameters)[0]
+                targets = list(zip(columns, [s for _, s in strategies]))
+                if self.flavour.returns_odd:
+                    # One statement: the batch's changes, and the keys of its odd rows.
+                    statement = self.flavour.rewrite_rows(self.table, self.key, targets, sa.and_(in_range, condition),
+                                                          hash_key, in_range)
+                    changed, odd_keys = self.connection.execute(statement, parameters).one()
+                    if odd_keys:
+                        changed += python.rows(sa.and_(in_range, self.key.in_(odd_keys)))[0]
+                else:
+                    statement = self.flavour.rewrite_rows(
+                        self.table, self.key, targets, sa.and_(in_range, condition, *(sa.not_(o) for o in odd)),
+                        hash_key, in_range)
+                    changed = self.connection.execute(statement, parameters).rowcount
+                    if odd:
+                        changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)), parameters=parameters)[0]
             except exc.DataError:
                 # A value SQL could not read as an address: this batch is done in Python.
                 self.connection.rollback()

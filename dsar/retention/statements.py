@@ -27,11 +27,13 @@ is not an IP address is emptied, as erasure does):
 * SQLite: ``mask_ip`` itself, registered as the SQL function ``dsar_mask_ip`` on the
   connection — one UPDATE per batch, Python called by the engine, no round trip per row.
 * PostgreSQL: ``host(network(set_masklen(ip::inet, n)))``, with IPv4-mapped addresses
-  masked on their IPv4 part, in one ``UPDATE … FROM`` per batch that checks, parses and
-  masks each value once. Text of address characters only (hex digits, ``:``, ``.``) that
-  is no address is emptied in SQL too; any other text (spaces around an address, zone ids
-  such as ``fe80::1%eth0``, words, non-ASCII) is an *odd* row computed in Python — rare
-  in real data, a handful per batch at most.
+  masked on their IPv4 part, in one ``WITH done AS (UPDATE … RETURNING …)`` per batch
+  that also names the batch's odd rows. Hex-and-colon text and dotted text PostgreSQL
+  prints back unchanged (but for case) are masked in SQL; text of address characters
+  only (hex digits, ``:``, ``.``) without a dot or colon is emptied in SQL too; any other
+  text (spaces around an address, zone ids such as ``fe80::1%eth0``, leading zeros in
+  dotted text, words, non-ASCII) is an *odd* row computed in Python — rare in real data,
+  a handful per batch at most.
 * Other engines: no rewrite in SQL for ``ip`` and ``hash``; the batch is computed in
   Python and written with one ``executemany`` per batch.
 
@@ -58,14 +60,6 @@ from dsar.domain.ip_masking import MASKED_BITS, mask_ip
 from dsar.errors import DsarError
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-#: Text PostgreSQL casts to inet with the meaning Python gives it ("plain" text): address
-#: characters only, a dot or a colon, and where there are dots, one final dotted quad
-#: without leading zeros (PostgreSQL also reads "1.2.3.4.", "::ffff:1.23" and "01.2.3.4";
-#: Python refuses all three). Cheap tests: one strict regular expression costs more than
-#: the masking itself. Other text of address characters is no address to Python either,
-#: and is emptied in SQL; text with any other character is computed in Python. Text that
-#: passes yet is no address (1::2::3, 256.1.1.1) makes the cast fail: that batch is then
-#: done in Python.
 #: Text that starts with an ISO date (YYYY-MM-DD), the only text a cutoff can find old.
 ISO_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*"
 ISO_DATE_REGEX = "^[0-9]{4}-[0-1][0-9]-[0-3][0-9]"
@@ -79,8 +73,6 @@ MAX_BATCH_DAYS = 8
 WAL_PAGES_PER_CHECKPOINT = 16384
 #: Address characters, tested with ``ltrim`` (a loop over characters, cheaper than a regex).
 PG_ADDRESS_CHARACTERS = "0123456789ABCDEFabcdef:."
-PG_DOTTED_QUAD_END = r"(^|:)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"
-PG_LEADING_ZERO_OCTET = r"(^|[.:])0[0-9]+(\.|$)"
 
 
 @dataclass(frozen=True)
@@ -135,6 +127,8 @@ class Flavour:
     """Any SQLAlchemy dialect: plain comparisons; ``ip`` and ``hash`` computed in Python."""
 
     name = "generic"
+    #: Whether ``rewrite_rows`` is a SELECT giving (rows changed, keys of odd rows).
+    returns_odd = False
     #: Whether ``expired`` takes a batch's ``days`` (text ranges instead of a pattern per row).
     day_ranges = False
     #: Batches walk (cutoff column, key) — windows of the cutoff column's index, see
@@ -364,60 +358,56 @@ class PostgresFlavour(Flavour):
                            sa.and_(col.is_not(None), sa.not_(digest)))
         return _common(col, strategy)
 
+    #: ``rewrite_rows`` returns (rows changed, keys of the odd rows) instead of an UPDATE.
+    returns_odd = True
+
     def rewrite_rows(self, table: sa.Table, key: sa.Column, targets: list[Target], where: sa.ColumnElement[bool],
-                     hash_key: bytes, in_range: sa.ColumnElement[bool]) -> sa.Update:
-        """``UPDATE … FROM (…)`` computing each row's new values once, in stages fenced by
-        ``OFFSET 0`` (so the planner cannot inline them back and repeat the work): text
-        addresses are checked once, parsed to inet once, masked once, then compared and
-        written. Text of address characters that is no plain address parses to NULL
-        (emptied); the rows ``where`` exclude the text Python computes (any other text)."""
-        texts = {i for i, (col, strategy) in enumerate(targets)
-                 if strategy.kind == "ip" and not isinstance(col.type, postgresql.INET)}
-        columns = range(len(targets))
-        read = sa.select(key.label("_k"), *(col.label(f"_c{i}") for i, (col, _) in enumerate(targets))) \
-            .where(where).offset(0).subquery("read")
-        checked = sa.select(read, *(_plain_address(read.c[f"_c{i}"]).label(f"_p{i}") for i in texts)) \
-            .offset(0).subquery("checked")
-        parsed = sa.select(checked.c._k, *((sa.case((checked.c[f"_p{i}"], sa.cast(checked.c[f"_c{i}"], postgresql.INET)))
-                                            if i in texts else checked.c[f"_c{i}"]).label(f"_c{i}") for i in columns)) \
-            .offset(0).subquery("parsed")
+                     hash_key: bytes, in_range: sa.ColumnElement[bool]) -> sa.Select:
+        """One statement per batch: ``WITH done AS (UPDATE … RETURNING key, odd) SELECT
+        count(*) FILTER (WHERE NOT odd), array_agg(key) FILTER (WHERE odd) FROM done``.
 
-        def new(i: int, strategy: ColumnStrategy) -> sa.ColumnElement:
-            value = parsed.c[f"_c{i}"]
-            return _pg_masked(value, strategy.level) if i in texts else self.rewrite(value, strategy, hash_key).new
-
-        # Fenced too: the new value is then computed once, not again in the test and the SET.
-        rewritten = sa.select(parsed.c._k, *(new(i, strategy).label(f"_v{i}")
-                                             for i, (_, strategy) in enumerate(targets))).offset(0).subquery("rewritten")
-        changed = sa.or_(*(col.is_distinct_from(rewritten.c[f"_v{i}"]) for i, (col, _) in enumerate(targets)))
-        # The key range again on the table updated: the join then reads one range of the
-        # primary key, not the whole table for every batch.
-        return (sa.update(table).where(key == rewritten.c._k, in_range, changed)
-                .values({col.name: rewritten.c[f"_v{i}"] for i, (col, _) in enumerate(targets)}))
+        The rows ``where`` that change get their new values; *odd* rows (text SQL does not
+        read as Python does) are written unchanged and their keys returned, for Python to
+        compute — so the batch is read once, not again to find its odd rows. A single
+        ``UPDATE``, not stages joined back to the table: computing a value twice (in its
+        test and in its ``SET``) costs less than the join.
+        """
+        rewrites = [(col, self.rewrite(col, strategy, hash_key)) for col, strategy in targets]
+        odds = [rw.odd for _, rw in rewrites if rw.odd is not None]
+        odd = sa.or_(*odds) if odds else sa.false()
+        # A column's own odd rows keep their value in its rewrite, and count as changes:
+        # only other columns' odd rows need guarding here.
+        values = {col.name: sa.case((odd, col), else_=rw.new) if odds and not (len(odds) == 1 and odds[0] is rw.odd) else rw.new
+                  for col, rw in rewrites}
+        changes = sa.or_(*(rw.changes for _, rw in rewrites))
+        done = (sa.update(table).where(where, changes).values(values)
+                .returning(key.label("_k"), odd.label("_odd")).cte("done"))
+        return sa.select(sa.func.count().filter(sa.not_(done.c._odd)), sa.func.array_agg(done.c._k).filter(done.c._odd))
 
     def _mask(self, col: sa.Column, level: int) -> Rewrite:
         if isinstance(col.type, postgresql.INET):
             masked = sa.cast(_pg_masked(col, level), postgresql.INET)
             return Rewrite(masked, sa.and_(col.is_not(None), col != masked))
-        plain = _plain_address(col)
-        masked = _pg_masked(sa.cast(col, postgresql.INET), level)
-        # Text with any other character (spaces around an address, a zone id, words, non-
-        # ASCII) is rare: Python reads it, so SQL never has to trim or guess.
-        for_python = sa.and_(col.is_not(None), sa.func.ltrim(col, PG_ADDRESS_CHARACTERS) != "")
-        return Rewrite(sa.case((plain, masked), (for_python, col), else_=sa.null()),
-                       sa.and_(col.is_not(None), sa.case((plain, col != masked), else_=sa.true())),
+        # Address characters only, and a dot or a colon: PostgreSQL can read it. Hex and
+        # colons alone it reads as Python does. Dotted text it reads as Python does where it
+        # prints it back unchanged (but for the case of hex digits): other dotted text
+        # (leading zeros, "1.2.3.4.", "::ffff:1.23") and text with any other character
+        # (spaces, zone ids, words, non-ASCII) is an *odd* row computed in Python — rare
+        # in real data. Text of address characters without a dot or a colon is no address:
+        # emptied. Text that passes yet is no address (1::2::3, 256.1.1.1) makes the cast
+        # fail: that batch is then done in Python.
+        address_characters = sa.func.ltrim(col, PG_ADDRESS_CHARACTERS) == ""
+        dotted = sa.func.strpos(col, ".") > 0
+        separated = sa.or_(dotted, sa.func.strpos(col, ":") > 0)
+        inet = sa.cast(col, postgresql.INET)
+        # CASE, not OR: only CASE fixes the order, and the cast must follow the checks.
+        for_python = sa.case((col.is_(None), sa.false()), (sa.not_(address_characters), sa.true()),
+                             (dotted, sa.func.host(inet) != sa.func.lower(col)), else_=sa.false())
+        new = sa.case((separated, _pg_masked(inet, level)), else_=sa.null())
+        # An odd row always changes (Python's answer is canonical text or nothing).
+        return Rewrite(sa.case((for_python, col), else_=new),
+                       sa.case((col.is_(None), sa.false()), (for_python, sa.true()), else_=col.is_distinct_from(new)),
                        for_python)
-
-
-def _plain_address(text: sa.ColumnElement) -> sa.ColumnElement[bool]:
-    def matches(pattern: str) -> sa.ColumnElement[bool]:
-        return text.op("~", is_comparison=True)(pattern)
-
-    # Only address characters (none left once they are trimmed), a dot or a colon; where
-    # there are dots, one final dotted quad without leading zeros (regexes on those only).
-    dotted = sa.func.strpos(text, ".") > 0
-    return sa.and_(sa.func.ltrim(text, PG_ADDRESS_CHARACTERS) == "", sa.or_(dotted, sa.func.strpos(text, ":") > 0),
-                   sa.or_(sa.not_(dotted), sa.and_(matches(PG_DOTTED_QUAD_END), sa.not_(matches(PG_LEADING_ZERO_OCTET)))))
 
 
 def _pg_masked(inet: sa.ColumnElement, level: int) -> sa.ColumnElement:
