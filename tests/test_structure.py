@@ -49,11 +49,6 @@ def test_a_checkpoint_names_a_known_reason(app):
 #: package's ``__init__`` from inside it counts.
 BLUEPRINT_PACKAGES = {"dsar.auth", "dsar.dashboard", "dsar.downloads", "dsar.portal"}
 
-#: Modules whose imports inside functions are not yet either at module level or marked
-#: ``# start-up``: only the data map's check, reworked in parallel (issue #15); its two imports
-#: (``files.stores``, ``retention.statements``) cause no cycle and can move to the top.
-NOT_YET_MARKED = {"dsar/datamap/check.py"}
-
 
 def _module_name(path: str) -> str:
     parts = path.removesuffix(".py").split("/")
@@ -156,8 +151,6 @@ def test_imports_inside_functions_are_marked_as_being_for_start_up():
     modules = {_module_name(path) for path, _ in parsed}
     unmarked = []
     for path, tree in parsed:
-        if path in NOT_YET_MARKED:
-            continue
         lines = (PACKAGE.parent / path).read_text().splitlines()
         for _, node, inside in _imports(_module_name(path), path, tree, modules):
             if inside and "# start-up" not in lines[node.lineno - 1]:

@@ -21,6 +21,7 @@ from dsar.datamap.model import Anonymize, DataMap, Retain, Source, Table
 from dsar.datamap.sources import connect, driver_reason, quiet_reflection
 from dsar.datamap.transparency import transparency_lines, transparency_warnings
 from dsar.errors import DsarError, SourceUnavailable
+from dsar.retention.statements import ISO_DATE_GLOB, ISO_DATE_REGEX
 
 _LOWER = re.compile(r"^\s*lower\s*\(\s*[\"`\[]?(\w+)", re.IGNORECASE)
 _SQLITE_INDEX_ON = re.compile(r"\bON\b[^(]*\((.*)\)\s*(WHERE\b.*)?$", re.IGNORECASE | re.DOTALL)
@@ -74,7 +75,7 @@ def check_datamap(path: str | os.PathLike, *, offline: bool = False,
 
 def _check_stores(datamap: DataMap, report: CheckReport) -> None:
     """Each file store must answer a listing (one line per store that does not)."""
-    from dsar.files.stores import open_store
+    from dsar.files.stores import open_store  # start-up: fsspec only for a map with file stores
 
     for store in datamap.stores:
         try:
@@ -263,7 +264,6 @@ def _check_cutoffs(source: Source, table: Table, columns: dict, indexed: "_Index
                    connection: sa.Connection, report: CheckReport) -> None:
     """Per retention column: how its cutoff is compared, whether its index serves it, and
     text values that are no ISO date (retention never finds those old)."""
-    from dsar.retention.statements import ISO_DATE_GLOB, ISO_DATE_REGEX
 
     where = f"{source.name}.{table.name}"
     dialect = connection.dialect.name

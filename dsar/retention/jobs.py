@@ -19,7 +19,7 @@ from dsar.keyring import keyring
 from dsar.models import Tenant
 from dsar.retention.enforcement import enforce
 from dsar.retention.own_data import apply_own_retention
-from dsar.retention.overrides import OVERRIDES, effective_rules, retention_holds as legal_holds
+from dsar.retention.overrides import OVERRIDES, effective_rules, retention_holds
 from dsar.services.datamaps import tenant_datamap
 
 NO_DATAMAP = "skipped: the tenant has no data map"
@@ -59,7 +59,7 @@ def _enforce(ctx: JobContext, tenant: Tenant, *, actions: tuple[str, ...]) -> No
         raise ConfigurationError(f"the data map {datamap.path} describes tenant {datamap.tenant!r}, "
                                  f"not {tenant.slug!r}: nothing was done")
     rules = effective_rules(datamap, tenant.setting(OVERRIDES) or {}, ctx.now, actions)
-    enforce(ctx, datamap, rules, hash_key=keyring().tenant_hash_key(tenant.id), holds=legal_holds(tenant),
+    enforce(ctx, datamap, rules, hash_key=keyring().tenant_hash_key(tenant.id), holds=retention_holds(tenant),
             batch_size=batch_size(), files=FileJournal(tenant.id, datamap, origin="retention"))
 
 

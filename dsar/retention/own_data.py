@@ -35,7 +35,6 @@ from dsar.jobs.registry import JobContext
 from dsar.keyring import keyring
 from dsar.models import Export, OutboxMessage, RequestIdentifier, RightsRequest, Task, Tenant, VerificationChallenge
 from dsar.services.checkpoint import checkpoint
-from dsar.services.exports import export_path
 
 CCPA_MINIMUM_MONTHS = 24
 CODE_GRACE = timedelta(days=7)
@@ -134,6 +133,8 @@ class _Steps:
     def _remove_exports(self, ids: list[int]) -> int:
         # The path is the export service's own (``<export dir>/<tenant>/<id>.zip.enc``), never
         # one built from the stored filename: the file must go, and nothing outside with it.
+        from dsar.services.exports import export_path  # start-up: the export package (zip, mail) only here
+
         for export in db.session.execute(sa.select(Export).where(Export.id.in_(ids))).scalars():
             export_path(export).unlink(missing_ok=True)
         return _update(Export, ids, deleted_at=self.now)
