@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,14 @@ def test_imports_inside_functions_are_marked_as_being_for_start_up():
             if inside and "# start-up" not in lines[node.lineno - 1]:
                 unmarked.append(f"{path}:{node.lineno}")
     assert unmarked == [], f"imports inside functions (move them to the top, or mark `# start-up`): {unmarked}"
+
+
+def test_the_readmes_map_names_every_part_of_the_package():
+    """The README's map of the code keeps up with the tree: every module and package directly
+    under dsar/ is named there (`dsar/<name>`, or after another name on its line)."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    chart = readme.split("## A map of the code", 1)[1].split("```")[1]
+    named = set(re.findall(r"(?<![\w.])([a-z_]+(?:\.py|/))", chart))
+    parts = {p.name + ("/" if p.is_dir() else "") for p in PACKAGE.iterdir()
+             if (p.suffix == ".py" and p.name != "__init__.py") or (p.is_dir() and (p / "__init__.py").exists())}
+    assert sorted(parts - named) == []
