@@ -20,20 +20,9 @@ def test_check_reports_how_each_cutoff_is_served_and_values_that_are_no_iso_date
         {"id": 3, "at": "yesterday", "seen": None},
         {"id": 4, "at": None, "seen": None},
     ])
-    path = tmp_path / "acme.yml"
-    path.write_text(f"""tenant: acme
-sources:
-  - name: app
-    url: {json.dumps(source_url)}
-    tables:
-      - name: events
-        primary_key: id
-        retention:
-          - {{after: 90 days, from: at, action: delete}}
-          - {{after: 30 days, from: seen, action: anonymize, columns: {{at: null}}}}
-""")
-
-    report = check_datamap(path)
+    report = check_datamap(_events_map(tmp_path, source_url, """
+          - {after: 90 days, from: at, action: delete}
+          - {after: 30 days, from: seen, action: anonymize, columns: {at: null}}"""))
 
     assert "app.events.at: retention cutoff compared as ISO text, served by its index" in report.lines
     seen = "a timestamp" if source_url.startswith("postgresql") else "ISO text"  # SQLite stores timestamps as text
@@ -43,10 +32,8 @@ sources:
     assert not any(w.startswith("app.events.seen: ") and "ISO date" in w for w in report.warnings)
 
 
-def _check_formats(source_url, tmp_path, stamps: list[str | None]) -> list[str]:
-    table = sa.Table("events", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                     sa.Column("at", sa.String(40), index=True))
-    create_table(source_url, table, [{"id": i, "at": at} for i, at in enumerate(stamps)])
+def _events_map(tmp_path, source_url: str, rules: str):
+    """A data map of the one table ``events`` with the retention ``rules`` (YAML list items)."""
     path = tmp_path / "acme.yml"
     path.write_text(f"""tenant: acme
 sources:
@@ -55,9 +42,17 @@ sources:
     tables:
       - name: events
         primary_key: id
-        retention: {{after: 90 days, from: at, action: delete}}
+        retention:{rules}
 """)
-    report = check_datamap(path)
+    return path
+
+
+def _check_formats(source_url, tmp_path, stamps: list[str | None]) -> list[str]:
+    table = sa.Table("events", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("at", sa.String(40), index=True))
+    create_table(source_url, table, [{"id": i, "at": at} for i, at in enumerate(stamps)])
+    report = check_datamap(_events_map(tmp_path, source_url, """
+          - {after: 90 days, from: at, action: delete}"""))
     assert report.ok, report.render()
     return [line for line in report.lines if line.startswith("app.events.at: ") and "ISO format" in line]
 
