@@ -9,7 +9,7 @@ complain. No column name, table name or dotted category key reaches the subject.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from marshmallow import ValidationError as SchemaError
@@ -19,7 +19,7 @@ from dsar.datamap.model import (Anonymize, DataMap, Delete, Duration, Retain, Re
 from dsar.datamap.schema import country_names, parse_duration
 from dsar.datamap.transparency import LEGAL_BASIS_WORDS, SAFEGUARD_WORDS
 from dsar.domain.supervisory_authorities import supervisory_authority
-from dsar.fulfilment.cover_letter import (DEFAULT_RIGHTS, RIGHTS_BY_REGIME, DecisionLine, ExportContext, PurposeLine,
+from dsar.fulfilment.cover_letter import (DEFAULT_RIGHTS, RIGHTS_BY_REGIME, ExportContext, PurposeLine,
                                           RecipientLine)
 
 #: How each regime's law is cited after an Art. 6(1) point, and what "outside" means for it.
@@ -61,7 +61,7 @@ def access_answer(datamap: DataMap, controller: Controller, *, reference: str, s
         transfers=None if datamap.transfers is None else [transfer_words(t, datamap) for t in datamap.transfers],
         transfer_region=TRANSFER_REGIONS.get(controller.regime, "the EU and the UK"),
         automated_decisions=None if datamap.automated_decisions is None else [
-            DecisionLine(d.description, _sentence(d.logic), _sentence(d.consequences), d.profiling)
+            replace(d, logic=_sentence(d.logic), consequences=_sentence(d.consequences))
             for d in datamap.automated_decisions],
         controller_contact=f"{controller.name}, {controller.contact}" if controller.contact else controller.name,
         authority_name=authority.name, authority_url=authority.website, authority_contact=authority.contact,

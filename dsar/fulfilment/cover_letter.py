@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from dsar.datamap.model import AutomatedDecision
+
 # GDPR Arts. 15-22 and 7(3) in plain words: the default unless a tenant's regime says otherwise.
 DEFAULT_RIGHTS: tuple[str, ...] = (
     "Access: to get a copy of your personal data and the information in this letter.",
@@ -71,16 +73,6 @@ class RecipientLine:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class DecisionLine:
-    """A decision based solely on automated processing (Art. 15(1)(h))."""
-
-    description: str
-    logic: str
-    consequences: str
-    profiling: bool = False
-
-
 @dataclass
 class ExportContext:
     """What the letter and the manifest say beside the data; filled by the caller.
@@ -108,7 +100,7 @@ class ExportContext:
     origins: dict[str, str] = field(default_factory=dict)
     transfers: list[str] | None = None
     transfer_region: str = "the EU and the UK"
-    automated_decisions: list[DecisionLine] | None = None
+    automated_decisions: list[AutomatedDecision] | None = None  # logic and consequences as sentences
     controller_contact: str = ""
     authority_name: str = ""
     authority_url: str = ""
