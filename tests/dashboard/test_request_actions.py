@@ -19,11 +19,6 @@ def tenant(app):
     return staff_tenant("words")
 
 
-@pytest.fixture
-def dpo(tenant, client):
-    return signed_in_staff(client, tenant, "dpo")
-
-
 def section(page: str, anchor: str) -> str:
     """The HTML of the section with id ``anchor`` ('' when absent)."""
     found = re.search(rf'<section[^>]*id="{anchor}".*?</section>', page, re.S)

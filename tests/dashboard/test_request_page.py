@@ -23,11 +23,6 @@ def tenant(app):
     return staff_tenant("shop")
 
 
-@pytest.fixture
-def dpo(tenant, client):
-    return signed_in_staff(client, tenant, "dpo")
-
-
 @pytest.mark.calendar
 def test_the_page_shows_the_subject_deadlines_and_timeline(client, tenant, dpo):
     request = make_request(tenant, "access", email="ada@example.org", name="Ada Lovelace")
