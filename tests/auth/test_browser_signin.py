@@ -4,6 +4,7 @@ import time
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_tenant, make_user
 
@@ -25,17 +26,17 @@ def test_a_dpo_enrols_then_signs_in_with_a_code(page, app):
 
     sign_in_with_password(page, user.email)
     page.wait_for_url("**/account/two-factor")
-    assert page.locator(".qr svg").is_visible()
+    expect(page.locator(".qr svg")).to_be_visible()
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Turn on and continue").click()
     # The recovery codes are shown once, then on to the dashboard.
-    assert page.locator("#recovery-codes li").count() == 10
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
     page.get_by_role("link", name="I have kept them: continue").click()
     page.wait_for_url("**/dashboard/")
-    assert page.get_by_role("heading", name="Queue").is_visible()
-    assert "No requests yet" in page.content()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("No requests yet")
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
@@ -45,6 +46,6 @@ def test_a_dpo_enrols_then_signs_in_with_a_code(page, app):
     page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).at(time.time() + 30))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/dashboard/")
-    assert page.get_by_role("heading", name="Queue").is_visible()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     # No CSP violation, script error or missing file on the way (browsers ask for a favicon).
     assert [e for e in errors if "favicon.ico" not in e and "404 (NOT FOUND)" not in e] == [], errors

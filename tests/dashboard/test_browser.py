@@ -46,13 +46,13 @@ def test_a_dpo_works_a_rectification_and_an_access_request_to_completion(page, a
     page.get_by_label("How identity was checked").fill("Called back on the number on file")
     page.get_by_role("button", name="Verify identity").click()
     page.wait_for_selector("text=Identity verified.")
-    assert page.locator("#status").inner_text() == "verified"
+    expect(page.locator("#status")).to_have_text("verified")
     page.get_by_role("button", name="Create the correction task").click()
     page.wait_for_selector("text=Task created: make the correction")
     page.get_by_label("What was done").fill("Surname corrected in the CRM")
     page.get_by_role("button", name="Mark done").click()
     page.wait_for_selector("text=Task done.")
-    assert page.locator("#status").inner_text() == "completed"
+    expect(page.locator("#status")).to_have_text("completed")
     assert status_of(rectification.reference) == "completed"
 
     # The access request: from the queue, verify, approve, fulfil, download the export.
@@ -61,12 +61,12 @@ def test_a_dpo_works_a_rectification_and_an_access_request_to_completion(page, a
     page.get_by_label("How identity was checked").fill("Signed letter on file")
     page.get_by_role("button", name="Verify identity").click()
     page.wait_for_selector("text=Identity verified.")
-    assert page.get_by_role("cell", name="messages").first.is_visible()  # the discovery preview
+    expect(page.get_by_role("cell", name="messages").first).to_be_visible()  # the discovery preview
     page.get_by_role("button", name="Approve").click()
     page.wait_for_selector("text=Approved")
     page.get_by_role("button", name="Export the data and send the link").click()
     page.wait_for_selector("text=Export made and the download link sent")
-    assert page.locator("#status").inner_text() == "completed"
+    expect(page.locator("#status")).to_have_text("completed")
     with page.expect_download() as caught:
         page.locator("a[href*='/exports/']").first.click()
     download = caught.value
@@ -88,9 +88,9 @@ def test_deny_templates_fill_the_reason_and_filters_work(page, app):
 
     page.get_by_label("Type").select_option("access")
     page.get_by_role("button", name="Filter").click()
-    assert page.locator("table.queue tbody tr").count() == 1
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
     page.get_by_role("link", name="Clear filters").click()
-    assert page.locator("table.queue tbody tr").count() == 2
+    expect(page.locator("table.queue tbody tr")).to_have_count(2)
 
     page.get_by_role("link", name=request.reference).click()
     page.get_by_label("Reason template").select_option("identity_not_verified")
@@ -114,10 +114,10 @@ def test_a_dpo_finds_schedules_and_honestly_closes_an_erasure_then_reads_jobs_an
     page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     sign_in(page, dpo, secret)
 
-    assert page.get_by_role("cell", name="Erin Eraser").is_visible()  # the requester column
+    expect(page.get_by_role("cell", name="Erin Eraser")).to_be_visible()  # the requester column
     page.get_by_label("Reference (or part of one)").fill(erasure.reference.split("-")[2].lower())
     page.get_by_role("button", name="Filter").click()
-    assert page.locator("table.queue tbody tr").count() == 1
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
     page.get_by_role("link", name=erasure.reference).click()
 
     page.get_by_label("How identity was checked").fill("Signed letter on file")
@@ -126,16 +126,16 @@ def test_a_dpo_finds_schedules_and_honestly_closes_an_erasure_then_reads_jobs_an
     page.get_by_role("button", name="Schedule the erasure").click()
     page.wait_for_selector("text=Nothing is erased yet")
     assert questions[-1] == "Schedule the erasure? It runs by itself when the grace period ends."
-    assert page.locator("#status").inner_text() == "erasure scheduled"
-    assert page.get_by_role("button", name="Mark completed").count() == 0
+    expect(page.locator("#status")).to_have_text("erasure scheduled")
+    expect(page.get_by_role("button", name="Mark completed")).to_have_count(0)
 
     page.get_by_label("Why the erasure cannot run (recorded)").fill("Backups cannot be erased before they expire")
     page.get_by_role("button", name="Close without running the erasure").click()
     page.wait_for_selector("text=Closed without the erasure")
     assert "complied in part" in questions[-1]
-    assert page.locator("#status").inner_text() == "completed"
+    expect(page.locator("#status")).to_have_text("completed")
     assert status_of(erasure.reference) == "completed"
-    assert page.get_by_text("Backups cannot be erased before they expire").is_visible()  # in the timeline
+    expect(page.get_by_text("Backups cannot be erased before they expire")).to_be_visible()  # in the timeline
 
     page.get_by_role("link", name="Jobs").click()
     expect(page.get_by_label("Show routine runs", exact=False)).not_to_be_checked()

@@ -4,6 +4,7 @@ again (French). Few and long: each test walks several steps."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from dsar.services import suppressions
 from tests.factories import fulfil, make_tenant
@@ -19,14 +20,14 @@ def test_an_opt_out_by_gpc_takes_effect_at_once_in_german(chromium, live_server,
     page = context.new_page()
     try:
         page.goto("/t/acme/")
-        assert page.locator('a.skip').inner_text() == "Zum Inhalt springen"
-        assert page.get_by_label("Werbung und Verkauf widersprechen", exact=False).is_checked()
+        expect(page.locator('a.skip')).to_have_text("Zum Inhalt springen")
+        expect(page.get_by_label("Werbung und Verkauf widersprechen", exact=False)).to_be_checked()
         page.get_by_label("Ihre E-Mail-Adresse", exact=True).fill("jonas@example.com")
         page.locator("form button[type=submit]").first.click()
         page.wait_for_url("**/t/acme/sent")
-        assert page.get_by_role("heading", level=1).inner_text() == "Sie haben widersprochen"
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sie haben widersprochen")
         page.reload()  # POST-redirect-GET: the answer survives a reload
-        assert page.get_by_role("heading", level=1).inner_text() == "Sie haben widersprochen"
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sie haben widersprochen")
         assert suppressions.check(tenant.id, email="jonas@example.com").reasons == ["opt_out"]
         assert last_mail("completed").subject.startswith("Ihr Antrag")
     finally:
@@ -48,7 +49,7 @@ def test_ask_follow_download_and_find_again_in_french(chromium, live_server, app
         page.goto(last_mail("verification").verify_path)
         page.locator("form button[type=submit]").first.click()
         page.wait_for_url(f"**/r/{reference}?t=*")
-        assert "(RGPD Art. 15)" in page.content()
+        expect(page.locator("body")).to_contain_text("(RGPD Art. 15)")
         status = page.url
 
         fulfil(request_by_reference(reference), "test")  # the DPO's part, done elsewhere
@@ -65,9 +66,9 @@ def test_ask_follow_download_and_find_again_in_french(chromium, live_server, app
         page.get_by_label("Votre adresse e-mail", exact=True).fill("alice@example.com")
         page.get_by_role("button", name="M'envoyer le lien").click()
         page.wait_for_url("**/t/acme/find?sent=1")
-        assert "nous avons envoyé le lien" in page.content()
+        expect(page.locator("body")).to_contain_text("nous avons envoyé le lien")
         again = STATUS_LINK.search(last_mail("status_link").text).group(1)
         page.goto(again)
-        assert page.get_by_role("link", name="Télécharger mes données").is_visible()
+        expect(page.get_by_role("link", name="Télécharger mes données")).to_be_visible()
     finally:
         context.close()

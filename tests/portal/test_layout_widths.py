@@ -4,6 +4,7 @@ page with its download and both dates, and the error pages."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from dsar.extensions import db
 from dsar.services import lifecycle
@@ -48,7 +49,7 @@ def test_no_portal_page_scrolls_sideways(chromium, live_server, app, acme, sampl
         page.goto("/t/acme/?lang=en")
         page.get_by_label("Your e-mail address", exact=True).fill("not-an-address " * 6)
         page.locator("form button[type=submit]").first.click()
-        page.wait_for_load_state()
+        expect(page.locator("#email")).to_have_attribute("aria-invalid", "true")
         wide["form with errors"] = page.evaluate(OVERFLOW)
         page.get_by_label("Your e-mail address", exact=True).fill("someone.with.a.rather.long.address@example.com")
         page.get_by_label("See the data you hold about me", exact=False).check()
