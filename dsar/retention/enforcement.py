@@ -6,7 +6,11 @@ first — so no batch reads again the rows an earlier one kept (a hold, a refere
 
 1. ``SELECT col, pk … WHERE col < :bound AND (col, pk) > :last ORDER BY col, pk OFFSET
    :batch - 1 LIMIT 1`` finds where the window ends, walking the index alone (the bound is
-   the plain range of the cutoff, ``Flavour.index_range``; the rule is not evaluated);
+   the plain range of the cutoff, ``Flavour.index_range``; the rule is not evaluated).
+   Where the index does not hold the key in its order (PostgreSQL: ``ORDER BY col, pk``
+   would sort every window), the window ends before the value of the ``:batch + 1``-th
+   entry, ``ORDER BY col`` alone (an index-only walk); only where one value is shared by
+   more rows than a batch holds does that window walk (col, pk);
 2. ``DELETE`` / ``UPDATE … WHERE (col, pk) > :last AND (col, pk) <= :end AND <rule>`` does
    the work where the rows live: one range of the index, each row tested once;
 3. the batch is committed, so a crash loses at most the batch in flight and the next run
@@ -327,12 +331,15 @@ class _Batches:
         self._report(rows)
 
     def after(self, last: tuple | None) -> list[sa.ColumnElement[bool]]:
-        """Rows past position ``last`` (None: from the start)."""
+        """Rows past position ``last`` (None: from the start; ``(value, None)``: from the
+        first row whose cutoff column holds ``value``, see ``_value_window``)."""
         if last is None:
             return []
         if len(self.order) == 1:
             return [self.key > last[0]]
         ordered = self.order[0]
+        if last[1] is None:
+            return [ordered >= last[0]]
         # The plain bound lets an index on the cutoff column alone serve the row comparison
         # (evaluated on every row of the range, so on the text as such tests read it).
         return [ordered >= last[0], sa.tuple_(*self.position) > sa.tuple_(*last)]
@@ -345,6 +352,8 @@ class _Batches:
     def _window(self, condition: sa.ColumnElement[bool], last) -> _Window | None:
         """The next ``size`` matching rows after ``last``; None when no row is left."""
         after = self.after(last)
+        if self.flavour.value_windows and (window := self._value_window(after)) is not None:
+            return window
         if self.flavour.keyset:
             # The position of the size-th index entry in the cutoff's range: a walk of the
             # index alone (the rule is evaluated once, by the statement on the window);
@@ -361,6 +370,20 @@ class _Batches:
         if not found:
             return None
         return _Window(sa.and_(*after, self.key <= upper), (upper,), found < self.size)
+
+    def _value_window(self, after: list[sa.ColumnElement[bool]]) -> _Window | None:
+        """The rows before the value of the ``size + 1``-th index entry after ``after``: at
+        most ``size`` rows, found by walking the cutoff column's index alone (no key to
+        sort by). None when the first ``size + 1`` entries share one value: that window
+        walks (value, key) instead."""
+        ordered = self.order[0]
+        entries = sa.select(ordered).where(self.in_index, *after).order_by(ordered)
+        beyond = self.connection.execute(entries.offset(self.size).limit(1)).first()
+        if beyond is None:
+            return _Window(sa.and_(sa.true(), *after), None, True)
+        if self.connection.execute(entries.limit(1)).scalar() == beyond[0]:
+            return None
+        return _Window(sa.and_(*after, ordered < beyond[0]), (beyond[0], None), False)
 
     def _days(self, last: tuple | None, end) -> tuple[str, ...] | None:
         """The ISO dates the window's timestamps (ISO text) can start with: the window lies

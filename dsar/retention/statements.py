@@ -71,8 +71,9 @@ MAX_BATCH_DAYS = 8
 #: SQLite in WAL mode: pages the log may hold during a run before it is copied back (64 MiB
 #: at 4 KiB pages; SQLite's default is 1,000).
 WAL_PAGES_PER_CHECKPOINT = 16384
-#: Address characters, tested with ``ltrim`` (a loop over characters, cheaper than a regex).
-PG_ADDRESS_CHARACTERS = "0123456789ABCDEFabcdef:."
+#: Text of address characters only (hex digits, ``:``, ``.``), or none. One regular
+#: expression: measured on PostgreSQL 15, a third of the time of ``ltrim`` over the characters.
+PG_ADDRESS_TEXT = "^[0-9A-Fa-f:.]*$"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,9 @@ class Flavour:
     #: Batches walk (cutoff column, key) — windows of the cutoff column's index, see
     #: ``index_range`` — or, where False, the key alone (any dialect).
     keyset = False
+    #: Windows end at a value of the cutoff column (``ORDER BY col`` alone), where the
+    #: index does not hold the key in its order (see ``enforcement._Batches._value_window``).
+    value_windows = False
 
     def prepare(self, connection: sa.Connection) -> None:
         """Make the connection ready (functions, session settings); once per checkout."""
@@ -325,6 +329,7 @@ class SqliteFlavour(Flavour):
 class PostgresFlavour(Flavour):
     name = "postgresql"
     keyset = True
+    value_windows = True  # a B-tree on the column orders ties by heap position, not by key
 
     def index_range(self, col: sa.Column, cutoff: datetime) -> sa.ColumnElement[bool]:
         if isinstance(col.type, sa.String):
@@ -396,7 +401,7 @@ class PostgresFlavour(Flavour):
         # in real data. Text of address characters without a dot or a colon is no address:
         # emptied. Text that passes yet is no address (1::2::3, 256.1.1.1) makes the cast
         # fail: that batch is then done in Python.
-        address_characters = sa.func.ltrim(col, PG_ADDRESS_CHARACTERS) == ""
+        address_characters = col.op("~", is_comparison=True)(sa.literal(PG_ADDRESS_TEXT))
         dotted = sa.func.strpos(col, ".") > 0
         separated = sa.or_(dotted, sa.func.strpos(col, ":") > 0)
         inet = sa.cast(col, postgresql.INET)

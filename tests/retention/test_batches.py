@@ -83,3 +83,29 @@ def test_masking_walks_ties_and_masks_every_expired_row_once(source_url, kind, b
         v["id"]: (mask_ip(v["ip"], 1) if v["id"] in masked else v["ip"],) for v in values}
     assert _changed(ctx) == len(masked)
     assert _changed(again) == 0
+
+
+@pytest.mark.parametrize("kind", [sa.DateTime, sa.String(30)], ids=["timestamp", "text"])
+@pytest.mark.parametrize("batch_size", [1, 4, 6, 11])
+def test_no_batch_deletes_more_rows_than_the_batch_size(source_url, kind, batch_size):
+    """Each transaction stays bounded, ties on a batch's edge included (five rows share each
+    timestamp: batch sizes below, between and above a run of ties)."""
+    values = _values(kind)
+    create_table(source_url, _events(kind), values)
+    datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
+                                      "{after: 90 days, from: at, action: delete}}\n")
+    deleted: list[int] = []
+
+    def count_deletes(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("DELETE"):
+            deleted.append(cursor.rowcount)
+
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_deletes)
+    try:
+        ctx = apply(datamap, NOW, batch_size=batch_size)
+    finally:
+        sa.event.remove(sa.engine.Engine, "after_cursor_execute", count_deletes)
+
+    expired = sum(1 for v in values if _stamp(v["at"]) < EDGE)
+    assert ctx.errors == [] and sum(deleted) == _changed(ctx) == expired
+    assert max(deleted) <= batch_size
