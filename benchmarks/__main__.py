@@ -34,12 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, help="rows per retention table (default 3,000,000; --quick 20,000)")
     parser.add_argument("--batch", type=int, default=retention.BATCH,
                         help=f"rows per retention batch (default {retention.BATCH:,}, as DSAR_JOB_BATCH_SIZE)")
+    parser.add_argument("--repeat", type=int,
+                        help="retention: runs of the floor and of dsar, taking turns; the fastest of each counts "
+                             "(default 3; --quick 1)")
     parser.add_argument("--only", choices=["retention"], help="run one benchmark only")
     args = parser.parse_args(argv)
-    if (args.rows is not None and args.rows < 2) or args.batch < 1:
-        parser.error("--rows must be at least 2 and --batch at least 1")
+    if (args.rows is not None and args.rows < 2) or args.batch < 1 or (args.repeat is not None and args.repeat < 1):
+        parser.error("--rows must be at least 2, --batch and --repeat at least 1")
     print(machine(), flush=True)
-    retention.report(args.rows or (20_000 if args.quick else 3_000_000), args.batch)
+    repeat = args.repeat or (1 if args.quick else 3)
+    retention.report(args.rows or (20_000 if args.quick else 3_000_000), args.batch, repeat=repeat)
     if args.only == "retention":
         return 0
     if importlib.util.find_spec("benchmarks.export_memory") is not None:

@@ -304,7 +304,7 @@ class PostgresBench:
 WORKS = {"purge": ("retention", PURGE_RULE), "mask IPs (level 1)": ("anonymize-ips", MASK_RULE)}
 
 
-def run(rows: int, batch: int = BATCH, processes: bool = True) -> list[Result]:
+def run(rows: int, batch: int = BATCH, processes: bool = True, repeat: int = 1) -> list[Result]:
     results = []
     with tempfile.TemporaryDirectory(prefix="dsar-bench-") as tmp:
         folder = Path(tmp)
@@ -317,8 +317,14 @@ def run(rows: int, batch: int = BATCH, processes: bool = True) -> list[Result]:
                 for work in getattr(bench, "works", WORKS):
                     job, rule = WORKS[work]
                     floor = bench.floor_purge if work == "purge" else bench.floor_mask
-                    floor_time, floor_rows = floor()
-                    dsar_time, dsar_rows, longest = _dsar(bench.fresh(), rule, batch)
+                    # Floor and dsar take turns, ``repeat`` times each; the least disturbed
+                    # (fastest) run of each counts: other work on the machine only slows a run.
+                    floor_time = dsar_time = longest = float("inf")
+                    for _ in range(repeat):
+                        seconds, floor_rows = floor()
+                        floor_time = min(floor_time, seconds)
+                        seconds, dsar_rows, held = _dsar(bench.fresh(), rule, batch)
+                        dsar_time, longest = min(dsar_time, seconds), min(longest, held)
                     if dsar_rows != floor_rows:
                         raise RuntimeError(f"{bench.name} {work}: dsar changed {dsar_rows} rows, the floor {floor_rows}")
                     process = None
@@ -335,10 +341,11 @@ def run(rows: int, batch: int = BATCH, processes: bool = True) -> list[Result]:
     return results
 
 
-def report(rows: int, batch: int = BATCH, processes: bool = True) -> list[Result]:
+def report(rows: int, batch: int = BATCH, processes: bool = True, repeat: int = 1) -> list[Result]:
     """Run and print the table (markdown, as in RESULTS.md)."""
-    print(f"retention: purge and IP masking, {rows:,} rows per table, batches of {batch:,} rows", flush=True)
-    results = run(rows, batch, processes)
+    print(f"retention: purge and IP masking, {rows:,} rows per table, batches of {batch:,} rows, "
+          f"best of {repeat} for the floor and for dsar", flush=True)
+    results = run(rows, batch, processes, repeat)
     print()
     print("| engine | work | rows changed | floor: raw SQL (s) | dsar (s) | floor / dsar | `dsar jobs run` process (s) "
           "| floor / process | longest transaction (ms) |")
