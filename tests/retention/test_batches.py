@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dsar.domain.ip_masking import mask_ip
 from dsar.retention.overrides import RetentionHold
@@ -109,3 +111,41 @@ def test_no_batch_deletes_more_rows_than_the_batch_size(source_url, kind, batch_
     expired = sum(1 for v in values if _stamp(v["at"]) < EDGE)
     assert ctx.errors == [] and sum(deleted) == _changed(ctx) == expired
     assert max(deleted) <= batch_size
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from([sa.DateTime, sa.String(30)]), batch_size=st.integers(1, 9),
+       table=st.lists(st.tuples(st.integers(-4, 3), st.booleans()), min_size=1, max_size=40))
+def test_any_ties_and_holds_lose_exactly_the_expired_free_rows_in_bounded_batches(source_url, kind, batch_size, table):
+    """Property: whatever runs of equal timestamps (few distinct moments, hours either side of
+    the edge) and held rows, one run deletes exactly the expired rows no hold covers, no
+    batch deletes more than the batch size, and a second run deletes nothing."""
+    values = [{"id": 500 - 7 * n, "account": HELD if held else 1, "ip": None,
+               "at": (EDGE + timedelta(hours=hours)) if kind is sa.DateTime
+               else (EDGE + timedelta(hours=hours)).isoformat(sep=" ")}
+              for n, (hours, held) in enumerate(table)]
+    engine = sa.create_engine(source_url)
+    _events(kind).metadata.drop_all(engine)
+    engine.dispose()
+    create_table(source_url, _events(kind), values)
+    datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
+                                      "{after: 90 days, from: at, action: delete}}\n")
+    hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
+    deleted: list[int] = []
+
+    def count_deletes(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("DELETE"):
+            deleted.append(cursor.rowcount)
+
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_deletes)
+    try:
+        ctx = apply(datamap, NOW, holds=hold, batch_size=batch_size)
+    finally:
+        sa.event.remove(sa.engine.Engine, "after_cursor_execute", count_deletes)
+    again = apply(datamap, NOW, holds=hold, batch_size=batch_size)
+
+    kept = {v["id"] for v in values if _stamp(v["at"]) >= EDGE or v["account"] == HELD}
+    assert ctx.errors == [] and set(rows(source_url, "events")) == kept
+    assert _changed(ctx) == len(values) - len(kept) == sum(deleted)
+    assert max(deleted, default=0) <= batch_size
+    assert _changed(again) == 0
