@@ -47,6 +47,21 @@ def _stamp(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
+def _apply_counting_deletes(datamap, **options):
+    """One run at ``NOW``, and the rows each of its DELETE statements removed (one per batch)."""
+    deleted: list[int] = []
+
+    def count_deletes(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("DELETE"):
+            deleted.append(cursor.rowcount)
+
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_deletes)
+    try:
+        return apply(datamap, NOW, **options), deleted
+    finally:
+        sa.event.remove(sa.engine.Engine, "after_cursor_execute", count_deletes)
+
+
 @pytest.mark.parametrize("kind", [sa.DateTime, sa.String(30)], ids=["timestamp", "text"])
 @pytest.mark.parametrize("batch_size", [1, 4, 5, 1000])
 def test_deletes_walk_ties_and_kept_rows_and_finish_in_one_run(source_url, kind, batch_size):
@@ -96,17 +111,7 @@ def test_no_batch_deletes_more_rows_than_the_batch_size(source_url, kind, batch_
     create_table(source_url, _events(kind), values)
     datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
                                       "{after: 90 days, from: at, action: delete}}\n")
-    deleted: list[int] = []
-
-    def count_deletes(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("DELETE"):
-            deleted.append(cursor.rowcount)
-
-    sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_deletes)
-    try:
-        ctx = apply(datamap, NOW, batch_size=batch_size)
-    finally:
-        sa.event.remove(sa.engine.Engine, "after_cursor_execute", count_deletes)
+    ctx, deleted = _apply_counting_deletes(datamap, batch_size=batch_size)
 
     expired = sum(1 for v in values if _stamp(v["at"]) < EDGE)
     assert ctx.errors == [] and sum(deleted) == _changed(ctx) == expired
@@ -131,17 +136,7 @@ def test_any_ties_and_holds_lose_exactly_the_expired_free_rows_in_bounded_batche
     datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
                                       "{after: 90 days, from: at, action: delete}}\n")
     hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
-    deleted: list[int] = []
-
-    def count_deletes(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("DELETE"):
-            deleted.append(cursor.rowcount)
-
-    sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_deletes)
-    try:
-        ctx = apply(datamap, NOW, holds=hold, batch_size=batch_size)
-    finally:
-        sa.event.remove(sa.engine.Engine, "after_cursor_execute", count_deletes)
+    ctx, deleted = _apply_counting_deletes(datamap, holds=hold, batch_size=batch_size)
     again = apply(datamap, NOW, holds=hold, batch_size=batch_size)
 
     kept = {v["id"] for v in values if _stamp(v["at"]) >= EDGE or v["account"] == HELD}
