@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(default 3; --quick 1)")
     parser.add_argument("--only", choices=["retention"], help="run one benchmark only")
     args = parser.parse_args(argv)
-    if (args.rows is not None and args.rows < 2) or args.batch < 1 or (args.repeat is not None and args.repeat < 1):
-        parser.error("--rows must be at least 2, --batch and --repeat at least 1")
+    for option, value, least in (("--rows", args.rows, 2), ("--batch", args.batch, 1), ("--repeat", args.repeat, 1)):
+        if value is not None and value < least:
+            parser.error(f"{option} must be at least {least}")
     print(machine(), flush=True)
     repeat = args.repeat or (1 if args.quick else 3)
     retention.report(args.rows or (20_000 if args.quick else 3_000_000), args.batch, repeat=repeat)
