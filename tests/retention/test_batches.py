@@ -18,6 +18,8 @@ from tests.retention.conftest import apply, create_table, datamap_for, rows
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 EDGE = datetime(2025, 3, 3, 12, 0)  # NOW less 90 days, naive UTC
 HELD = 3
+#: The ``tables:`` entry: events go 90 days after ``at``.
+PURGE_EVENTS = "      - {name: events, primary_key: id, retention: {after: 90 days, from: at, action: delete}}\n"
 
 
 def _events(kind) -> sa.Table:
@@ -67,8 +69,7 @@ def _apply_counting_deletes(datamap, **options):
 def test_deletes_walk_ties_and_kept_rows_and_finish_in_one_run(source_url, kind, batch_size):
     values = _values(kind)
     create_table(source_url, _events(kind), values)
-    datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
-                                      "{after: 90 days, from: at, action: delete}}\n")
+    datamap = datamap_for(source_url, PURGE_EVENTS)
     hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
     expected = {v["id"] for v in values if _stamp(v["at"]) >= EDGE or v["account"] == HELD}
 
@@ -109,8 +110,7 @@ def test_no_batch_deletes_more_rows_than_the_batch_size(source_url, kind, batch_
     timestamp: batch sizes below, between and above a run of ties)."""
     values = _values(kind)
     create_table(source_url, _events(kind), values)
-    datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
-                                      "{after: 90 days, from: at, action: delete}}\n")
+    datamap = datamap_for(source_url, PURGE_EVENTS)
     ctx, deleted = _apply_counting_deletes(datamap, batch_size=batch_size)
 
     expired = sum(1 for v in values if _stamp(v["at"]) < EDGE)
@@ -133,8 +133,7 @@ def test_any_ties_and_holds_lose_exactly_the_expired_free_rows_in_bounded_batche
     _events(kind).metadata.drop_all(engine)
     engine.dispose()
     create_table(source_url, _events(kind), values)
-    datamap = datamap_for(source_url, "      - {name: events, primary_key: id, retention: "
-                                      "{after: 90 days, from: at, action: delete}}\n")
+    datamap = datamap_for(source_url, PURGE_EVENTS)
     hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
     ctx, deleted = _apply_counting_deletes(datamap, holds=hold, batch_size=batch_size)
     again = apply(datamap, NOW, holds=hold, batch_size=batch_size)
