@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--rows", type=int, help="rows per retention table (default 3,000,000; --quick 20,000)")
     parser.add_argument("--batch", type=int, default=retention.BATCH,
-                        help=f"rows per retention batch (default {retention.BATCH:,}, as DSAR_JOB_BATCH_SIZE)")
+                        help=f"the most rows per retention batch (default {retention.BATCH:,}, as DSAR_JOB_BATCH_SIZE)")
     parser.add_argument("--repeat", type=int,
                         help="retention: runs of the floor and of dsar, taking turns; the fastest of each counts "
                              "(default 3; --quick 1)")

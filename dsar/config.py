@@ -40,7 +40,7 @@ ENVIRONMENT = {
     "DSAR_EXPORT_DIR": ("DSAR_EXPORT_DIR", None),
     "DSAR_DATAMAP_DIR": ("DSAR_DATAMAP_DIR", None),
     "DSAR_SCHEDULER": ("DSAR_SCHEDULER", "on"),
-    "DSAR_JOB_BATCH_SIZE": ("DSAR_JOB_BATCH_SIZE", "10000"),  # rows per batch of retention work
+    "DSAR_JOB_BATCH_SIZE": ("DSAR_JOB_BATCH_SIZE", "100000"),  # the most rows one retention batch changes
     "DSAR_JOB_SCHEDULES": ("DSAR_JOB_SCHEDULES", None),  # JSON: {"retention": {"trigger": "cron", "hour": 3}}
     "DSAR_STAFF_API_LIMIT": ("DSAR_STAFF_API_LIMIT", "600 per minute"),  # per API token
     "DSAR_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://"),

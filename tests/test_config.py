@@ -133,7 +133,7 @@ def test_job_settings_and_the_staff_api_limit_come_from_the_environment(tmp_path
     assert config["DSAR_STAFF_API_LIMIT"] == "60 per minute; 1000/day"
     assert config["DSAR_JOB_SCHEDULES"] == {"retention": {"trigger": "cron", "hour": 4}, "anonymize-ips": None}
     defaults = load_config(str(tmp_path), {})
-    assert (defaults["DSAR_STAFF_API_LIMIT"], defaults["DSAR_JOB_BATCH_SIZE"]) == ("600 per minute", 10000)
+    assert (defaults["DSAR_STAFF_API_LIMIT"], defaults["DSAR_JOB_BATCH_SIZE"]) == ("600 per minute", 100000)
 
 
 @pytest.mark.parametrize("value", [

@@ -39,6 +39,8 @@ from dsar.services.checkpoint import checkpoint
 CCPA_MINIMUM_MONTHS = 24
 CODE_GRACE = timedelta(days=7)
 MAIL_BODY_DAYS = 30
+#: The most ids one batch of the platform's own rows holds: each batch is one ``IN`` list.
+OWN_BATCH = 10_000
 ERASED_RECIPIENT = "[erased]"
 
 
@@ -57,7 +59,7 @@ class _Steps:
     def __init__(self, ctx: JobContext, batch_size: int):
         self.ctx = ctx
         self.now: datetime = ctx.now
-        self.size = batch_size
+        self.size = min(batch_size, OWN_BATCH)
 
     def _batched(self, label: str, model, where: list, apply: Callable[[list[int]], int]) -> None:
         """Run ``apply`` on the ids of ``model`` rows matching ``where``, a batch at a time."""

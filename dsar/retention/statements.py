@@ -162,6 +162,11 @@ class Flavour:
         """The text ``index_range`` stays below on ISO text (None: not a text range)."""
         return None
 
+    def index_top(self, col: sa.Column, cutoff: datetime):
+        """The value (as ``ordered`` reads the column) ``index_range`` stays below, for spans
+        of values (``enforcement._Batches._span_window``); None: no spans."""
+        return None
+
     def expired(self, col: sa.Column, cutoff: datetime, days: str | None = None) -> sa.ColumnElement[bool]:
         """Rows of ``col`` strictly older than ``cutoff``. On ISO text, ``days`` replaces
         the per-row date pattern by one text range per day, the days a batch's values can
@@ -285,6 +290,9 @@ class SqliteFlavour(Flavour):
     def index_bound(self, cutoff: datetime) -> str | None:
         return _iso_bounds(cutoff)[1]
 
+    def index_top(self, col: sa.Column, cutoff: datetime):
+        return _iso_bounds(cutoff)[1]
+
     def prepare(self, connection: sa.Connection) -> None:
         raw = connection.connection.driver_connection
         if raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
@@ -338,6 +346,13 @@ class PostgresFlavour(Flavour):
 
     def index_bound(self, cutoff: datetime) -> str | None:
         return _iso_bounds(cutoff)[1]
+
+    def index_top(self, col: sa.Column, cutoff: datetime):
+        if isinstance(col.type, sa.String):
+            return _iso_bounds(cutoff)[1]
+        if isinstance(col.type, sa.DateTime):
+            return cutoff if col.type.timezone else cutoff.astimezone(timezone.utc).replace(tzinfo=None)
+        return None  # dates, numbers: walked windows only
 
     def prepare(self, connection: sa.Connection) -> None:
         # ISO text without an offset means UTC, as every naive timestamp here does.

@@ -50,18 +50,27 @@ def _stamp(value) -> datetime:
 
 
 def _apply_counting_deletes(datamap, **options):
-    """One run at ``NOW``, and the rows each of its DELETE statements removed (one per batch)."""
+    """One run at ``NOW``, and the rows each of its committed DELETE statements removed (one
+    per batch; a span rolled back for holding too many rows is not a batch)."""
     deleted: list[int] = []
+    pending: list[int] = []
 
     def count_deletes(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().upper().startswith("DELETE"):
-            deleted.append(cursor.rowcount)
+            pending.append(cursor.rowcount)
 
-    sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_deletes)
+    def committed(conn):
+        deleted.extend(pending)
+        pending.clear()
+
+    listeners = (("after_cursor_execute", count_deletes), ("commit", committed), ("rollback", lambda conn: pending.clear()))
+    for name, listener in listeners:
+        sa.event.listen(sa.engine.Engine, name, listener)
     try:
         return apply(datamap, NOW, **options), deleted
     finally:
-        sa.event.remove(sa.engine.Engine, "after_cursor_execute", count_deletes)
+        for name, listener in listeners:
+            sa.event.remove(sa.engine.Engine, name, listener)
 
 
 @pytest.mark.parametrize("kind", [sa.DateTime, sa.String(30)], ids=["timestamp", "text"])
@@ -143,3 +152,72 @@ def test_any_ties_and_holds_lose_exactly_the_expired_free_rows_in_bounded_batche
     assert _changed(ctx) == len(values) - len(kept) == sum(deleted)
     assert max(deleted, default=0) <= batch_size
     assert _changed(again) == 0
+
+
+def _spelled(moment: datetime, spelling: int) -> str:
+    """ISO text as real systems write it: space or ``T``, with or without ``Z`` or fractions."""
+    return (moment.isoformat(sep=" "), moment.isoformat(), moment.isoformat() + "Z",
+            moment.isoformat(sep=" ", timespec="microseconds"))[spelling]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from([sa.DateTime, sa.String(40)]), batch_size=st.integers(1, 12),
+       table=st.lists(st.tuples(st.integers(-900, 3), st.integers(0, 6), st.integers(0, 3), st.booleans()),
+                      min_size=1, max_size=60))
+def test_spans_over_bursts_and_gaps_lose_exactly_the_expired_free_rows(source_url, kind, batch_size, table):
+    """Property: rows spread over years with bursts (up to seven rows a moment) and long gaps,
+    ISO text spelled four ways: once a first window has been walked the rest go in spans of
+    values, and still one run deletes exactly the expired rows no hold covers, no committed
+    batch deletes more than the batch size, and a second run deletes nothing."""
+    values = []
+    for n, (days, burst, spelling, held) in enumerate(table):
+        moment = EDGE + timedelta(days=days, minutes=burst % 3)
+        for copy in range(burst + 1):
+            at = moment if kind is sa.DateTime else _spelled(moment, spelling)
+            values.append({"id": 10_000 - 11 * len(values), "account": HELD if held else 1, "ip": None, "at": at})
+    engine = sa.create_engine(source_url)
+    _events(kind).metadata.drop_all(engine)
+    engine.dispose()
+    create_table(source_url, _events(kind), values)
+    datamap = datamap_for(source_url, PURGE_EVENTS)
+    hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
+    dry = apply(datamap, NOW, holds=hold, dry_run=True, batch_size=batch_size)
+    ctx, deleted = _apply_counting_deletes(datamap, holds=hold, batch_size=batch_size)
+    again = apply(datamap, NOW, holds=hold, batch_size=batch_size)
+
+    def expired(at) -> bool:
+        moment = at if isinstance(at, datetime) else datetime.fromisoformat(at.removesuffix("Z"))
+        return moment < EDGE
+
+    kept = {v["id"] for v in values if not expired(v["at"]) or v["account"] == HELD}
+    assert ctx.errors == [] and set(rows(source_url, "events")) == kept
+    assert _changed(ctx) == len(values) - len(kept) == sum(deleted) == _changed(dry)
+    assert max(deleted, default=0) <= batch_size
+    assert _changed(again) == 0
+
+
+@pytest.mark.parametrize("kind", [sa.DateTime, sa.String(30)], ids=["timestamp", "text"])
+def test_after_the_first_window_batches_are_spans_that_walk_no_index(source_url, kind):
+    """3,000 expired rows a minute apart, at most 500 a batch: one window query (the first
+    window, walked), then spans — ``col >= :from AND col < :to``, no walk to find where
+    they end — each deleting at most 500 rows, every expired row gone."""
+    values = [{"id": n, "account": 1, "ip": None,
+               "at": (EDGE - timedelta(days=10, minutes=n)) if kind is sa.DateTime
+               else (EDGE - timedelta(days=10, minutes=n)).isoformat(sep=" ")} for n in range(1, 3001)]
+    create_table(source_url, _events(kind), values)
+    datamap = datamap_for(source_url, PURGE_EVENTS)
+    walks: list[str] = []
+
+    def count_walks(conn, cursor, statement, parameters, context, executemany):
+        if "OFFSET" in statement.upper():
+            walks.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", count_walks)
+    try:
+        ctx, deleted = _apply_counting_deletes(datamap, batch_size=500)
+    finally:
+        sa.event.remove(sa.engine.Engine, "after_cursor_execute", count_walks)
+
+    assert ctx.errors == [] and rows(source_url, "events") == {}
+    assert sum(deleted) == 3000 and max(deleted) <= 500 and len(deleted) >= 6
+    assert 1 <= len(walks) <= 2  # the first window (PostgreSQL: its end and its start)
