@@ -49,6 +49,16 @@ def _stamp(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
+def _fresh_events(source_url: str, kind, values: list[dict]):
+    """The events table made anew with ``values`` (hypothesis reuses the database), its
+    purge rule, and the hold on the held account."""
+    engine = sa.create_engine(source_url)
+    _events(kind).metadata.drop_all(engine)
+    engine.dispose()
+    create_table(source_url, _events(kind), values)
+    return datamap_for(source_url, PURGE_EVENTS), [RetentionHold("app", "events", "account", str(HELD), "litigation")]
+
+
 def _apply_counting_deletes(datamap, **options):
     """One run at ``NOW``, and the rows each of its committed DELETE statements removed (one
     per batch; a span rolled back for holding too many rows is not a batch)."""
@@ -138,12 +148,7 @@ def test_any_ties_and_holds_lose_exactly_the_expired_free_rows_in_bounded_batche
                "at": (EDGE + timedelta(hours=hours)) if kind is sa.DateTime
                else (EDGE + timedelta(hours=hours)).isoformat(sep=" ")}
               for n, (hours, held) in enumerate(table)]
-    engine = sa.create_engine(source_url)
-    _events(kind).metadata.drop_all(engine)
-    engine.dispose()
-    create_table(source_url, _events(kind), values)
-    datamap = datamap_for(source_url, PURGE_EVENTS)
-    hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
+    datamap, hold = _fresh_events(source_url, kind, values)
     ctx, deleted = _apply_counting_deletes(datamap, holds=hold, batch_size=batch_size)
     again = apply(datamap, NOW, holds=hold, batch_size=batch_size)
 
@@ -175,12 +180,7 @@ def test_spans_over_bursts_and_gaps_lose_exactly_the_expired_free_rows(source_ur
         for copy in range(burst + 1):
             at = moment if kind is sa.DateTime else _spelled(moment, spelling)
             values.append({"id": 10_000 - 11 * len(values), "account": HELD if held else 1, "ip": None, "at": at})
-    engine = sa.create_engine(source_url)
-    _events(kind).metadata.drop_all(engine)
-    engine.dispose()
-    create_table(source_url, _events(kind), values)
-    datamap = datamap_for(source_url, PURGE_EVENTS)
-    hold = [RetentionHold("app", "events", "account", str(HELD), "litigation")]
+    datamap, hold = _fresh_events(source_url, kind, values)
     dry = apply(datamap, NOW, holds=hold, dry_run=True, batch_size=batch_size)
     ctx, deleted = _apply_counting_deletes(datamap, holds=hold, batch_size=batch_size)
     again = apply(datamap, NOW, holds=hold, batch_size=batch_size)
