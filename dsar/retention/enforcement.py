@@ -21,8 +21,10 @@ Once a first window has shown how fast the rule goes and how densely the rows li
 cutoff column, the following windows are *spans* of the column's values — ``col >= :from
 AND col < :to``, ``:to`` reckoned from the values — which need no walk to find where they end
 (that walk cost about a sixth of the work), sized to take about ``BATCH_SECONDS`` and to hold
-about half the batch size. A span that turns out to change more rows than the batch size
-(the rows lay denser there) is rolled back and that stretch walked in windows as above.
+about half the batch size. A span that turns out to change more rows than the batch size,
+or whose statement the database stops after ``SPAN_TIME_LIMIT`` (the rows lay denser there:
+PostgreSQL's ``statement_timeout``, SQLite's progress handler), is rolled back and that
+stretch walked in windows as above.
 Tables whose rows name files always walk (their files are journalled before the rows go).
 
 Other dialects walk the primary key: ``SELECT max(pk), count(*)`` of the next window of
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time as day_start, timedelta, timezone
 
@@ -64,6 +67,13 @@ BATCH_SECONDS = 0.25
 FIRST_BATCH = 1_000
 #: The widest span of values one window covers, whatever the density.
 LONGEST_SPAN = timedelta(days=3660)
+#: A span's statements are stopped after this long (four times what a batch aims at): a
+#: stretch far denser than the last batch showed is rolled back and walked instead.
+SPAN_TIME_LIMIT = 4 * BATCH_SECONDS
+
+
+class _SpanStopped(Exception):
+    """A span was stopped by its time limit and rolled back: walk that stretch instead."""
 
 
 def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, hash_key: bytes,
@@ -471,6 +481,23 @@ class _Batches:
             step = min(step, LONGEST_SPAN)
         self.step = step if step is not None and step > timedelta(0) else None
 
+    @contextmanager
+    def _limited(self, window: _Window):
+        """A span's statements stop after ``SPAN_TIME_LIMIT`` (rows denser than the last batch
+        showed): rolled back, and that stretch walked (``_SpanStopped``)."""
+        if not window.span:
+            yield
+            return
+        try:
+            with self.flavour.time_limit(self.connection, SPAN_TIME_LIMIT):
+                yield
+        except exc.DBAPIError as error:
+            if not self.flavour.interrupted(error):
+                raise
+            self.connection.rollback()
+            self.step = None
+            raise _SpanStopped() from None
+
     def _too_big(self, window: _Window, changed: int) -> bool:
         """A span that changed more rows than a batch may: rolled back, that stretch walked."""
         if not window.span or changed <= self.cap:
@@ -536,12 +563,16 @@ class _Batches:
             # The files of the window's rows are journalled (committed) before the rows go.
             recorded = files.record(self._doomed_files(sa.and_(window.in_range, condition), parameters)) if files else []
             try:
-                deleted = self.connection.execute(sa.delete(self.table).where(window.in_range, condition),
-                                                  parameters).rowcount
+                with self._limited(window):
+                    deleted = self.connection.execute(sa.delete(self.table).where(window.in_range, condition),
+                                                      parameters).rowcount
                 if self._too_big(window, deleted):
                     began = time.perf_counter()
                     continue
                 self.connection.commit()
+            except _SpanStopped:
+                began = time.perf_counter()
+                continue
             except BaseException as error:
                 if recorded:
                     self.connection.rollback()
@@ -582,20 +613,25 @@ class _Batches:
                 in_range, upper, final = window.in_range, window.end, window.final
                 condition, parameters = condition_for(window), window.parameters
                 targets = list(zip(columns, [s for _, s in strategies]))
-                if self.flavour.returns_odd:
-                    # One statement: the batch's changes, and the keys of its odd rows.
-                    statement = self.flavour.rewrite_rows(self.table, self.key, targets, sa.and_(in_range, condition),
-                                                          hash_key, in_range)
-                    changed, odd_keys = self.connection.execute(statement, parameters).one()
-                    if odd_keys:
-                        changed += python.rows(sa.and_(in_range, self.key.in_(odd_keys)))[0]
-                else:
-                    statement = self.flavour.rewrite_rows(
-                        self.table, self.key, targets, sa.and_(in_range, condition, *(sa.not_(o) for o in odd)),
-                        hash_key, in_range)
-                    changed = self.connection.execute(statement, parameters).rowcount
-                    if odd:
-                        changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)), parameters=parameters)[0]
+                with self._limited(window):
+                    if self.flavour.returns_odd:
+                        # One statement: the batch's changes, and the keys of its odd rows.
+                        statement = self.flavour.rewrite_rows(self.table, self.key, targets,
+                                                              sa.and_(in_range, condition), hash_key, in_range)
+                        changed, odd_keys = self.connection.execute(statement, parameters).one()
+                        if odd_keys:
+                            changed += python.rows(sa.and_(in_range, self.key.in_(odd_keys)))[0]
+                    else:
+                        statement = self.flavour.rewrite_rows(
+                            self.table, self.key, targets, sa.and_(in_range, condition, *(sa.not_(o) for o in odd)),
+                            hash_key, in_range)
+                        changed = self.connection.execute(statement, parameters).rowcount
+                        if odd:
+                            changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)),
+                                                   parameters=parameters)[0]
+            except _SpanStopped:
+                began = time.perf_counter()
+                continue
             except exc.DataError:
                 # A value SQL could not read as an address: this batch is done in Python.
                 self.connection.rollback()

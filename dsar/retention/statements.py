@@ -46,11 +46,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
@@ -144,6 +147,16 @@ class Flavour:
 
     def finish(self, connection: sa.Connection) -> None:
         """Put back what ``prepare`` changed for the run only; once the source's rules are done."""
+
+    @contextmanager
+    def time_limit(self, connection: sa.Connection, seconds: float):
+        """The statements run inside stop after ``seconds`` (``interrupted`` tells the error
+        apart); engines without a way to stop a statement run them unlimited."""
+        yield
+
+    def interrupted(self, error: exc.DBAPIError) -> bool:
+        """Whether ``error`` is a statement stopped by ``time_limit``."""
+        return False
 
     def ordered(self, col: sa.Column) -> sa.ColumnElement:
         """The cutoff column as batches order by it and compare positions in it."""
@@ -307,6 +320,20 @@ class SqliteFlavour(Flavour):
         raw.create_function("dsar_mask_ip", 2, _cached_mask, deterministic=True)
         raw.create_function("dsar_hmac", 2, _hmac_hex, deterministic=True)
 
+    @contextmanager
+    def time_limit(self, connection: sa.Connection, seconds: float):
+        # SQLite asks the handler every thousand steps of a statement; a true answer stops it.
+        raw = connection.connection.driver_connection
+        deadline = time.perf_counter() + seconds
+        raw.set_progress_handler(lambda: time.perf_counter() > deadline, 1000)
+        try:
+            yield
+        finally:
+            raw.set_progress_handler(None, 0)
+
+    def interrupted(self, error: exc.DBAPIError) -> bool:
+        return isinstance(error, exc.OperationalError) and "interrupted" in str(error.orig)
+
     def finish(self, connection: sa.Connection) -> None:
         if self._checkpoint_every is not None:
             raw = connection.connection.driver_connection
@@ -358,6 +385,15 @@ class PostgresFlavour(Flavour):
         # ISO text without an offset means UTC, as every naive timestamp here does.
         connection.exec_driver_sql("SET TIME ZONE 'UTC'")
         connection.commit()
+
+    @contextmanager
+    def time_limit(self, connection: sa.Connection, seconds: float):
+        # For the rest of this transaction only (SET LOCAL): the batch's statements.
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}")
+        yield
+
+    def interrupted(self, error: exc.DBAPIError) -> bool:
+        return getattr(error.orig, "sqlstate", None) == "57014"  # query_canceled
 
     def expired(self, col: sa.Column, cutoff: datetime, days: str | None = None) -> sa.ColumnElement[bool]:
         if isinstance(col.type, sa.String):

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsar.domain.ip_masking import mask_ip
+from dsar.retention import enforcement
 from dsar.retention.overrides import RetentionHold
 from tests.retention.conftest import apply, create_table, datamap_for, rows
 
@@ -221,3 +222,39 @@ def test_after_the_first_window_batches_are_spans_that_walk_no_index(source_url,
     assert ctx.errors == [] and rows(source_url, "events") == {}
     assert sum(deleted) == 3000 and max(deleted) <= 500 and len(deleted) >= 6
     assert 1 <= len(walks) <= 2  # the first window (PostgreSQL: its end and its start)
+
+
+@pytest.mark.parametrize("work", ["purge", "mask"])
+def test_spans_stopped_by_their_time_limit_are_rolled_back_and_walked(source_url, monkeypatch, work):
+    """A span whose statement runs past its time limit (here none is allowed: PostgreSQL's
+    shortest ``statement_timeout``, 1 ms; SQLite's progress handler at once) is stopped by the
+    database, rolled back and walked instead: every expired row is still handled exactly once,
+    and a second run finds nothing."""
+    monkeypatch.setattr(enforcement, "SPAN_TIME_LIMIT", 0.0)
+    values = [{"id": n, "account": 1, "ip": f"10.1.{n % 250}.{n % 199 + 1}",
+               "at": EDGE - timedelta(days=5, seconds=9 * n)} for n in range(1, 40_001)]
+    create_table(source_url, _events(sa.DateTime), values)
+    rule = PURGE_EVENTS if work == "purge" else (
+        "      - {name: events, primary_key: id, retention: {after: 90 days, from: at, action: anonymize_ip, "
+        "column: ip, level: 1}}\n")
+    datamap = datamap_for(source_url, rule)
+    stopped: list[str] = []
+
+    def count_stops(context):
+        if "interrupted" in str(context.original_exception) or \
+                getattr(context.original_exception, "sqlstate", None) == "57014":
+            stopped.append(context.statement)
+
+    sa.event.listen(sa.engine.Engine, "handle_error", count_stops)
+    try:
+        ctx = apply(datamap, NOW, batch_size=100_000)
+    finally:
+        sa.event.remove(sa.engine.Engine, "handle_error", count_stops)
+    again = apply(datamap, NOW, batch_size=100_000)
+
+    assert ctx.errors == [] and stopped, "spans must have been stopped"
+    assert _changed(ctx) == 40_000 and _changed(again) == 0
+    if work == "purge":
+        assert rows(source_url, "events") == {}
+    else:
+        assert rows(source_url, "events", "ip") == {v["id"]: (mask_ip(v["ip"], 1),) for v in values}
