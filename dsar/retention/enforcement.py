@@ -41,11 +41,12 @@ nothing. A dry run counts the matching rows and writes nothing.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time as day_start, timedelta, timezone
+from typing import NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -73,7 +74,8 @@ SPAN_TIME_LIMIT = 4 * BATCH_SECONDS
 
 
 class _SpanStopped(Exception):
-    """A span was stopped by its time limit and rolled back: walk that stretch instead."""
+    """A span was rolled back (stopped by its time limit, or it changed too many rows): walk
+    that stretch instead."""
 
 
 def enforce(ctx: JobContext, datamap: DataMap, rules: list[EffectiveRule], *, hash_key: bytes,
@@ -388,7 +390,7 @@ class _Batches:
         after = self.after(last)
         if self.spans and self.step is not None and (window := self._span_window(after, last)) is not None:
             return window
-        if self.flavour.value_windows and (window := self._value_window(after, last)) is not None:
+        if self.flavour.value_windows and (window := self._value_window(after)) is not None:
             return window
         if self.flavour.keyset:
             # The position of the size-th index entry in the cutoff's range: a walk of the
@@ -407,7 +409,7 @@ class _Batches:
             return None
         return _Window(sa.and_(*after, self.key <= upper), (upper,), found < self.size)
 
-    def _value_window(self, after: list[sa.ColumnElement[bool]], last: tuple | None) -> _Window | None:
+    def _value_window(self, after: list[sa.ColumnElement[bool]]) -> _Window | None:
         """The rows before the value of the ``size + 1``-th index entry after ``after``: at
         most ``size`` rows, found by walking the cutoff column's index alone (no key to
         sort by). None when the first ``size + 1`` entries share one value: that window
@@ -460,10 +462,9 @@ class _Batches:
         """Size the next window from this one's time (``BATCH_SECONDS``) and rows (half the
         batch size), and let the next be a span once the values' density is known."""
         factor = min(4.0, max(0.25, BATCH_SECONDS / max(seconds, 1e-4)))
-        covered = _seconds_between(window.start, window.end[0] if window.end else None)
         if window.span:
             # Rows kept (held, still referred to) count as none here: a denser stretch than
-            # this guess is rolled back and walked (``_too_big``). An empty span lifts the
+            # this guess is rolled back and walked (``_check_size``). An empty span lifts the
             # bound, so spans across a gap in the data grow fourfold each.
             if self.step is not None:
                 self.density = changed / max(self.step.total_seconds(), 1e-6)
@@ -471,6 +472,7 @@ class _Batches:
         else:
             rows = self.size
             self.size = max(1, min(self.cap, int(self.size * factor)))
+            covered = _seconds_between(window.start, window.end[0] if window.end else None)
             if covered is None or covered <= 0:
                 return
             self.density = rows / covered
@@ -494,17 +496,18 @@ class _Batches:
         except exc.DBAPIError as error:
             if not self.flavour.interrupted(error):
                 raise
-            self.connection.rollback()
-            self.step = None
-            raise _SpanStopped() from None
+            self._give_up_span()
 
-    def _too_big(self, window: _Window, changed: int) -> bool:
-        """A span that changed more rows than a batch may: rolled back, that stretch walked."""
-        if not window.span or changed <= self.cap:
-            return False
+    def _check_size(self, window: _Window, changed: int) -> None:
+        """A span that changed more rows than a batch may is rolled back, that stretch walked."""
+        if window.span and changed > self.cap:
+            self._give_up_span()
+
+    def _give_up_span(self) -> NoReturn:
+        """Roll the span back; the caller walks that stretch instead."""
         self.connection.rollback()
-        self.step = None
-        return True
+        self.step = None  # the next window is walked, and sizes the spans after it
+        raise _SpanStopped() from None
 
     def _days(self, last: tuple | None, end) -> tuple[object, tuple[str, ...] | None]:
         """Where the window starts (None: not known) and the ISO dates its timestamps (ISO
@@ -566,9 +569,7 @@ class _Batches:
                 with self._limited(window):
                     deleted = self.connection.execute(sa.delete(self.table).where(window.in_range, condition),
                                                       parameters).rowcount
-                if self._too_big(window, deleted):
-                    began = time.perf_counter()
-                    continue
+                self._check_size(window, deleted)
                 self.connection.commit()
             except _SpanStopped:
                 began = time.perf_counter()
@@ -629,6 +630,7 @@ class _Batches:
                         if odd:
                             changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)),
                                                    parameters=parameters)[0]
+                self._check_size(window, changed)
             except _SpanStopped:
                 began = time.perf_counter()
                 continue
@@ -640,9 +642,6 @@ class _Batches:
                 if not found:
                     break
                 final = found < self.size
-            if window is not None and self._too_big(window, changed):
-                began = time.perf_counter()
-                continue
             self.connection.commit()
             self._report(changed)
             if final:

@@ -304,7 +304,7 @@ class SqliteFlavour(Flavour):
         return _iso_bounds(cutoff)[1]
 
     def index_top(self, col: sa.Column, cutoff: datetime):
-        return _iso_bounds(cutoff)[1]
+        return self.index_bound(cutoff)  # positions are the stored text, whatever the type
 
     def prepare(self, connection: sa.Connection) -> None:
         raw = connection.connection.driver_connection
@@ -376,7 +376,7 @@ class PostgresFlavour(Flavour):
 
     def index_top(self, col: sa.Column, cutoff: datetime):
         if isinstance(col.type, sa.String):
-            return _iso_bounds(cutoff)[1]
+            return self.index_bound(cutoff)
         if isinstance(col.type, sa.DateTime):
             return cutoff if col.type.timezone else cutoff.astimezone(timezone.utc).replace(tzinfo=None)
         return None  # dates, numbers: walked windows only
