@@ -59,7 +59,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from dsar.datamap.model import ColumnStrategy
-from dsar.domain.ip_masking import MASKED_BITS, mask_ip
+from dsar.domain.ip_masking import MASKED_BITS, MASKED_ENDINGS, mask_ip
 from dsar.errors import DsarError
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -116,6 +116,15 @@ def masked_or_none(value, level: int) -> str | None:
 
 def _hmac_hex(key: bytes, value) -> str | None:
     return python_value(ColumnStrategy("hash"), value, key)
+
+
+def _masking_changes(col: sa.Column, changes: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """Whether masking changes a row: ``changes`` is asked only of text that could be masked
+    already (it ends as every masked address does, ``MASKED_ENDINGS``); other text always
+    changes. Most rows of a first run are then tested by their ending alone, and the address
+    is read once, in the ``SET``, not again in the ``WHERE``."""
+    could_be_masked = sa.or_(*(col.like(f"%{ending}") for ending in MASKED_ENDINGS))
+    return sa.case((col.is_(None), sa.false()), (sa.not_(could_be_masked), sa.true()), else_=changes)
 
 
 def _common(col: sa.Column, strategy: ColumnStrategy) -> Rewrite | None:
@@ -276,7 +285,7 @@ def _iso_bounds(cutoff: datetime) -> tuple[str, str]:
 
 @lru_cache(maxsize=65536)
 def _cached_mask(value, level: int) -> str | None:
-    # One batch asks for each value up to three times (window, WHERE, SET): parse it once.
+    # A batch asks for a value twice where its text could be masked already (WHERE, SET).
     return masked_or_none(value, level)
 
 
@@ -352,7 +361,7 @@ class SqliteFlavour(Flavour):
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         if strategy.kind == "ip":
             masked = sa.func.dsar_mask_ip(col, strategy.level)
-            return Rewrite(masked, sa.and_(col.is_not(None), col.is_distinct_from(masked)))
+            return Rewrite(masked, _masking_changes(col, col.is_distinct_from(masked)))
         if strategy.kind == "hash":
             digest = sa.and_(sa.func.length(col) == 64, sa.not_(col.op("GLOB", is_comparison=True)("*[^0-9a-f]*")))
             keyed = sa.func.dsar_hmac(sa.literal(hash_key, sa.LargeBinary), col)
@@ -462,7 +471,7 @@ class PostgresFlavour(Flavour):
         new = sa.case((separated, _pg_masked(inet, level)), else_=sa.null())
         # An odd row always changes (Python's answer is canonical text or nothing).
         return Rewrite(sa.case((for_python, col), else_=new),
-                       sa.case((col.is_(None), sa.false()), (for_python, sa.true()), else_=col.is_distinct_from(new)),
+                       _masking_changes(col, sa.case((for_python, sa.true()), else_=col.is_distinct_from(new))),
                        for_python)
 
 
