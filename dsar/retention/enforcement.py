@@ -325,6 +325,55 @@ class _Window:
         return day_parameters(self.days) if self.days else {}
 
 
+class _Sizes:
+    """How much the next batch of a rule takes on: ``rows`` for a walked window, ``step`` (the
+    cutoff column's values, None: walk) for a span. Each batch's time and rows size the next
+    (``learn``) to take about ``BATCH_SECONDS`` and to hold about half of ``cap``, the most rows
+    a committed batch changes."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.rows = min(cap, FIRST_BATCH)
+        self.step: timedelta | None = None
+        self.density: float | None = None  # rows per second of the cutoff column's values
+
+    def learn(self, window: _Window, seconds: float, changed: int) -> None:
+        """Size the next window from this one's time and rows, and let the next be a span
+        once the values' density is known."""
+        factor = min(4.0, max(0.25, BATCH_SECONDS / max(seconds, 1e-4)))
+        step = self._after_span(changed, factor) if window.span else self._after_walk(window, factor)
+        if step is not None and self.density:
+            step = min(step, timedelta(seconds=self.cap / 2 / self.density))
+        if step is not None:
+            step = min(step, LONGEST_SPAN)
+        self.step = step if step is not None and step > timedelta(0) else None
+
+    def _after_span(self, changed: int, factor: float) -> timedelta | None:
+        # Rows kept (held, still referred to) count as none here: a denser stretch than this
+        # guess is rolled back and walked (``too_many``). An empty span lifts the bound, so
+        # spans across a gap in the data grow fourfold each.
+        if self.step is None:
+            return None
+        self.density = changed / max(self.step.total_seconds(), 1e-6)
+        return self.step * factor
+
+    def _after_walk(self, window: _Window, factor: float) -> timedelta | None:
+        rows = self.rows
+        self.rows = max(1, min(self.cap, int(self.rows * factor)))
+        covered = _seconds_between(window.start, window.end[0] if window.end else None)
+        if covered is None or covered <= 0:
+            return self.step  # the values are no moments here: nothing learnt about them
+        self.density = rows / covered
+        return timedelta(seconds=covered * factor)
+
+    def too_many(self, window: _Window, changed: int) -> bool:
+        return window.span and changed > self.cap
+
+    def walk_next(self) -> None:
+        """The next window is walked (and sizes the spans after it)."""
+        self.step = None
+
+
 class _Batches:
     """The keyset-paginated batch loop of one rule on one table.
 
@@ -342,10 +391,7 @@ class _Batches:
         self.ctx = ctx
         self.rule = rule
         self.key = key
-        self.cap = size  # the most rows a committed batch changes
-        self.size = min(size, FIRST_BATCH)  # rows of the next walked window
-        self.step: timedelta | None = None  # values of the next span (None: walk)
-        self.density: float | None = None  # rows per second of the cutoff column's values
+        self.sizes = _Sizes(size)
         self.spans = self.flavour.keyset  # whether spans may be tried (see ``delete``)
         self.done = 0
         self.cutoff_column = column(self.table, rule.rule.from_column, work.source)
@@ -388,7 +434,7 @@ class _Batches:
     def _window(self, condition: sa.ColumnElement[bool], last) -> _Window | None:
         """The next ``size`` matching rows after ``last``; None when no row is left."""
         after = self.after(last)
-        if self.spans and self.step is not None and (window := self._span_window(after, last)) is not None:
+        if self.spans and self.sizes.step is not None and (window := self._span_window(after, last)) is not None:
             return window
         if self.flavour.value_windows and (window := self._value_window(after)) is not None:
             return window
@@ -397,17 +443,17 @@ class _Batches:
             # index alone (the rule is evaluated once, by the statement on the window);
             # past the end, the rest of the range is the last window.
             end = self.connection.execute(sa.select(*self.order).where(self.in_index, *after).order_by(*self.order)
-                                          .offset(self.size - 1).limit(1)).first()
+                                          .offset(self.sizes.rows - 1).limit(1)).first()
             first, days = self._days(last, end)
             kind = days_kind(days, self.cutoff)
             if end is None:
                 return _Window(sa.and_(sa.true(), *after), None, True, days, kind, first)
             return _Window(sa.and_(*after, *self._up_to(tuple(end))), tuple(end), False, days, kind, first)
-        keys = sa.select(self.key.label("k")).where(condition, *after).order_by(self.key).limit(self.size).subquery()
+        keys = sa.select(self.key.label("k")).where(condition, *after).order_by(self.key).limit(self.sizes.rows).subquery()
         upper, found = self.connection.execute(sa.select(sa.func.max(keys.c.k), sa.func.count()).select_from(keys)).one()
         if not found:
             return None
-        return _Window(sa.and_(*after, self.key <= upper), (upper,), found < self.size)
+        return _Window(sa.and_(*after, self.key <= upper), (upper,), found < self.sizes.rows)
 
     def _value_window(self, after: list[sa.ColumnElement[bool]]) -> _Window | None:
         """The rows before the value of the ``size + 1``-th index entry after ``after``: at
@@ -416,7 +462,7 @@ class _Batches:
         walks (value, key) instead."""
         ordered = self.order[0]
         entries = sa.select(ordered).where(self.in_index, *after).order_by(ordered)
-        beyond = self.connection.execute(entries.offset(self.size).limit(1)).first()
+        beyond = self.connection.execute(entries.offset(self.sizes.rows).limit(1)).first()
         if beyond is None:
             return _Window(sa.and_(sa.true(), *after), None, True)
         first = self.connection.execute(entries.limit(1)).scalar()
@@ -447,7 +493,7 @@ class _Batches:
         if start is None:
             return None
         try:
-            later = start + self.step
+            later = start + self.sizes.step
         except OverflowError:  # past year 9999: the rest of the range
             return self.top
         if isinstance(value, datetime):
@@ -457,31 +503,6 @@ class _Batches:
             later = min(later, last_day)
         text = later.isoformat(sep=value[10] if len(value) > 10 and value[10] in "T " else " ")
         return text if text > value else None
-
-    def _adapt(self, window: _Window, seconds: float, changed: int) -> None:
-        """Size the next window from this one's time (``BATCH_SECONDS``) and rows (half the
-        batch size), and let the next be a span once the values' density is known."""
-        factor = min(4.0, max(0.25, BATCH_SECONDS / max(seconds, 1e-4)))
-        if window.span:
-            # Rows kept (held, still referred to) count as none here: a denser stretch than
-            # this guess is rolled back and walked (``_check_size``). An empty span lifts the
-            # bound, so spans across a gap in the data grow fourfold each.
-            if self.step is not None:
-                self.density = changed / max(self.step.total_seconds(), 1e-6)
-            step = self.step * factor if self.step is not None else None
-        else:
-            rows = self.size
-            self.size = max(1, min(self.cap, int(self.size * factor)))
-            covered = _seconds_between(window.start, window.end[0] if window.end else None)
-            if covered is None or covered <= 0:
-                return
-            self.density = rows / covered
-            step = timedelta(seconds=covered * factor)
-        if step is not None and self.density:
-            step = min(step, timedelta(seconds=self.cap / 2 / self.density))
-        if step is not None:
-            step = min(step, LONGEST_SPAN)
-        self.step = step if step is not None and step > timedelta(0) else None
 
     @contextmanager
     def _limited(self, window: _Window):
@@ -500,13 +521,13 @@ class _Batches:
 
     def _check_size(self, window: _Window, changed: int) -> None:
         """A span that changed more rows than a batch may is rolled back, that stretch walked."""
-        if window.span and changed > self.cap:
+        if self.sizes.too_many(window, changed):
             self._give_up_span()
 
     def _give_up_span(self) -> NoReturn:
         """Roll the span back; the caller walks that stretch instead."""
         self.connection.rollback()
-        self.step = None  # the next window is walked, and sizes the spans after it
+        self.sizes.walk_next()
         raise _SpanStopped() from None
 
     def _days(self, last: tuple | None, end) -> tuple[object, tuple[str, ...] | None]:
@@ -587,7 +608,7 @@ class _Batches:
             if window.final:
                 break
             last, ended = window.end, time.perf_counter()
-            self._adapt(window, ended - began, deleted)
+            self.sizes.learn(window, ended - began, deleted)
             began = ended
         self.connection.rollback()
 
@@ -638,17 +659,17 @@ class _Batches:
                 # A value SQL could not read as an address: this batch is done in Python.
                 self.connection.rollback()
                 window = None
-                changed, upper, found = python.rows(condition_for(), after=last, limit=self.size)
+                changed, upper, found = python.rows(condition_for(), after=last, limit=self.sizes.rows)
                 if not found:
                     break
-                final = found < self.size
+                final = found < self.sizes.rows
             self.connection.commit()
             self._report(changed)
             if final:
                 break
             last, ended = upper, time.perf_counter()
             if window is not None:
-                self._adapt(window, ended - began, changed)
+                self.sizes.learn(window, ended - began, changed)
             began = ended
         self.connection.rollback()
 
@@ -710,11 +731,11 @@ class _PythonRewrite:
         """Every matching row, batch by batch (engines without the SQL rewrite)."""
         b, last = self.batches, None
         while True:
-            changed, last, seen = self.rows(condition, after=last, limit=b.size)
+            changed, last, seen = self.rows(condition, after=last, limit=b.sizes.rows)
             if b.ctx.dry_run:
                 b.connection.rollback()
             else:
                 b.connection.commit()
             b._report(changed)
-            if seen < b.size:
+            if seen < b.sizes.rows:
                 break

@@ -43,11 +43,9 @@ def own_retention(ctx: JobContext) -> None:
 
 
 def batch_size() -> int:
-    """The most rows one batch changes (DSAR_JOB_BATCH_SIZE): the longest any one transaction grows."""
-    raw = current_app.config.get("DSAR_JOB_BATCH_SIZE") or "100000"
-    if not str(raw).isdigit() or int(raw) < 1:
-        raise ConfigurationError(f"DSAR_JOB_BATCH_SIZE must be a whole number of rows above 0, not {raw!r}")
-    return int(raw)
+    """The most rows one batch changes (DSAR_JOB_BATCH_SIZE, read and checked with the rest of
+    the configuration): the longest any one transaction grows."""
+    return int(current_app.config["DSAR_JOB_BATCH_SIZE"])
 
 
 def _enforce(ctx: JobContext, tenant: Tenant, *, actions: tuple[str, ...]) -> None:
