@@ -66,6 +66,9 @@ from dsar.retention.statements import (MAX_BATCH_DAYS, Flavour, batch_days, day_
 BATCH_SECONDS = 0.25
 #: The rows of a rule's first window, before its speed is known (or the batch size, if less).
 FIRST_BATCH = 1_000
+#: The share of the batch size a span aims to hold: room for rows denser than the last batch
+#: showed before the span changes more than a batch may (then it is rolled back and walked).
+SPAN_SHARE = 0.5
 #: The widest span of values one window covers, whatever the density.
 LONGEST_SPAN = timedelta(days=3660)
 #: A span's statements are stopped after this long (four times what a batch aims at): a
@@ -343,7 +346,7 @@ class _Sizes:
         factor = min(4.0, max(0.25, BATCH_SECONDS / max(seconds, 1e-4)))
         step = self._after_span(changed, factor) if window.span else self._after_walk(window, factor)
         if step is not None and self.density:
-            step = min(step, timedelta(seconds=self.cap / 2 / self.density))
+            step = min(step, timedelta(seconds=self.cap * SPAN_SHARE / self.density))
         if step is not None:
             step = min(step, LONGEST_SPAN)
         self.step = step if step is not None and step > timedelta(0) else None
