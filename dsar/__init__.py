@@ -1,22 +1,14 @@
-"""dsar: data-subject rights requests and data retention, self-hosted."""
+"""dsar: data-subject rights requests and data retention, self-hosted.
+
+Flask is imported by ``create_app``, not here: ``dsar datamap`` (a file and the databases it
+names, no app) starts without it (start-up, issue #15).
+"""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from flask import Flask
-from flask.wrappers import Response
-
-
-class DsarResponse(Response):
-    """Text that cannot be encoded (a lone surrogate stored before input was checked, or read
-    from a customer database) becomes "?" in the answer instead of a 500 for every reader."""
-
-    def set_data(self, value) -> None:
-        super().set_data(value.encode("utf-8", "replace") if isinstance(value, str) else value)
-
-    def iter_encoded(self):  # streamed answers (CSV): the same, item by item
-        # A generator expression takes ``self.response`` now, as werkzeug's own does.
-        return (item.encode("utf-8", "replace") if isinstance(item, str) else item for item in self.response)
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None,
@@ -30,6 +22,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[s
     nor write a message (``dsar --help``, ``dsar jobs list``, ``dsar datamap check``): they
     start without importing them.
     """
+    from flask import Flask  # start-up: `dsar datamap` builds no app
+
+    from dsar.response import DsarResponse  # start-up: imported when used
+
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path,
                 template_folder="../templates", static_folder="../static")
     app.response_class = DsarResponse

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from dsar.cli import command_args, help_only, needs_web
+from dsar.cli_args import command_args, help_only, needs_web
 from tests.clock import dsar_command
 from tests.factories import make_tenant
 
