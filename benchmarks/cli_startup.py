@@ -77,17 +77,17 @@ def measure(repeat: int = REPEAT, source: str | None = None) -> list[tuple[str, 
         workdir = Path(directory)
         environ = _environment(workdir, source)
         datamap = _prepare(workdir, environ)
-        runs = [_dsar((), environ, workdir, code=FLOOR_CODE) for _ in range(repeat)]
-        results = [(FLOOR_LABEL, min(wall for wall, _ in runs), statistics.median(wall for wall, _ in runs),
-                    statistics.median(cpu for _, cpu in runs))]
+        results = [_summary(FLOOR_LABEL, [_dsar((), environ, workdir, code=FLOOR_CODE) for _ in range(repeat)])]
         for template in COMMANDS:
             args = tuple(arg.format(datamap=datamap) for arg in template)
-            runs = [_dsar(args, environ, workdir) for _ in range(repeat)]
-            walls = [wall for wall, _ in runs]
             shown = " ".join(arg if arg != str(datamap) else "FILE" for arg in args)
-            results.append((f"dsar {shown}", min(walls), statistics.median(walls),
-                            statistics.median(cpu for _, cpu in runs)))
+            results.append(_summary(f"dsar {shown}", [_dsar(args, environ, workdir) for _ in range(repeat)]))
         return results
+
+
+def _summary(label: str, runs: list[tuple[float, float]]) -> tuple[str, float, float, float]:
+    walls = [wall for wall, _ in runs]
+    return label, min(walls), statistics.median(walls), statistics.median(cpu for _, cpu in runs)
 
 
 def report(repeat: int = REPEAT, source: str | None = None) -> None:

@@ -330,19 +330,26 @@ class _Window:
 
 class _Sizes:
     """How much the next batch of a rule takes on: ``rows`` for a walked window, ``step`` (the
-    cutoff column's values, None: walk) for a span. Each batch's time and rows size the next
-    (``learn``) to take about ``BATCH_SECONDS`` and to hold about half of ``cap``, the most rows
-    a committed batch changes."""
+    cutoff column's values, None: walk) for a span. Each batch's time (from the end of the one
+    before) and rows size the next (``learn``) to take about ``BATCH_SECONDS`` and to hold about
+    ``SPAN_SHARE`` of ``cap``, the most rows a committed batch changes."""
 
     def __init__(self, cap: int):
         self.cap = cap
         self.rows = min(cap, FIRST_BATCH)
         self.step: timedelta | None = None
         self.density: float | None = None  # rows per second of the cutoff column's values
+        self._began = time.perf_counter()
 
-    def learn(self, window: _Window, seconds: float, changed: int) -> None:
+    def restart(self) -> None:
+        """The next batch is timed from now (this one taught nothing)."""
+        self._began = time.perf_counter()
+
+    def learn(self, window: _Window, changed: int) -> None:
         """Size the next window from this one's time and rows, and let the next be a span
         once the values' density is known."""
+        now = time.perf_counter()
+        seconds, self._began = now - self._began, now
         factor = min(4.0, max(0.25, BATCH_SECONDS / max(seconds, 1e-4)))
         step = self._after_span(changed, factor) if window.span else self._after_walk(window, factor)
         if step is not None and self.density:
@@ -375,6 +382,7 @@ class _Sizes:
     def walk_next(self) -> None:
         """The next window is walked (and sizes the spans after it)."""
         self.step = None
+        self.restart()
 
 
 class _Batches:
@@ -492,7 +500,7 @@ class _Batches:
         tested by day ranges covers at most ``MAX_BATCH_DAYS`` calendar days."""
         if self.top is None or value is None:
             return None
-        start = value if isinstance(value, datetime) else _moment_of_text(value)
+        start = _moment(value)
         if start is None:
             return None
         try:
@@ -584,7 +592,7 @@ class _Batches:
         if files is not None:
             self.ctx.count(f"{self.rule.label}: files", 0)
         self.spans = self.spans and files is None
-        last, began = None, time.perf_counter()
+        last = None
         while (window := self._window(condition, last)) is not None:
             condition, parameters = condition_for(window), window.parameters
             # The files of the window's rows are journalled (committed) before the rows go.
@@ -596,7 +604,6 @@ class _Batches:
                 self._check_size(window, deleted)
                 self.connection.commit()
             except _SpanStopped:
-                began = time.perf_counter()
                 continue
             except BaseException as error:
                 if recorded:
@@ -610,9 +617,8 @@ class _Batches:
                 _files_done(self.ctx, files.finish(), f"{self.rule.label}: files")
             if window.final:
                 break
-            last, ended = window.end, time.perf_counter()
-            self.sizes.learn(window, ended - began, deleted)
-            began = ended
+            last = window.end
+            self.sizes.learn(window, deleted)
         self.connection.rollback()
 
     def anonymize(self, condition_for, strategies, hash_key: bytes) -> None:
@@ -626,7 +632,7 @@ class _Batches:
         if self.ctx.dry_run:
             return self._count(changes)
         odd = [r.odd for r in rewrites if r.odd is not None]
-        last, began = None, time.perf_counter()
+        last = None
         while True:
             window = None
             try:
@@ -656,7 +662,6 @@ class _Batches:
                                                    parameters=parameters)[0]
                 self._check_size(window, changed)
             except _SpanStopped:
-                began = time.perf_counter()
                 continue
             except exc.DataError:
                 # A value SQL could not read as an address: this batch is done in Python.
@@ -670,27 +675,30 @@ class _Batches:
             self._report(changed)
             if final:
                 break
-            last, ended = upper, time.perf_counter()
+            last = upper
             if window is not None:
-                self.sizes.learn(window, ended - began, changed)
-            began = ended
+                self.sizes.learn(window, changed)
+            else:
+                self.sizes.restart()
         self.connection.rollback()
 
 
-def _moment_of_text(text) -> datetime | None:
-    """ISO text as the moment it spells (None: not ISO text)."""
-    if not isinstance(text, str):
+def _moment(value) -> datetime | None:
+    """A value of the cutoff column as a moment: a datetime itself, ISO text as the moment it
+    spells (None: neither)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(text)
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 
 
 def _seconds_between(start, end) -> float | None:
     """Seconds from one value of the cutoff column to another (None: not both moments)."""
-    first = start if isinstance(start, datetime) else _moment_of_text(start)
-    last = end if isinstance(end, datetime) else _moment_of_text(end)
+    first, last = _moment(start), _moment(end)
     if first is None or last is None:
         return None
     if (first.tzinfo is None) != (last.tzinfo is None):
