@@ -97,8 +97,16 @@ def test_datamap_check_builds_no_app(run_dsar, tmp_path):
     assert "demo" in result.stdout
     assert _loaded(modules, tuple(name for name in WEB if name != "marshmallow")) == []  # the data map's schema
     assert _loaded(modules, ("dsar.config", "dsar.extensions", "dsar.models", "flask_sqlalchemy", "fideslang",
-                             "pydantic")) == []
+                             "pydantic", "flask")) == []
     assert templates == []
+
+
+def test_a_bad_datamap_command_line_is_one_line_without_flask(run_dsar, tmp_path):
+    result, modules, _ = run_dsar("datamap", "check", "--offline", str(tmp_path / "nope.yml"), expect=1)
+    assert result.stderr.strip().splitlines() == [f"dsar: error: {tmp_path / 'nope.yml'}: no such file"]
+    result, modules, _ = run_dsar("datamap", "bogus", expect=2)
+    assert result.stderr.strip().splitlines()[-1] == "dsar: error: No such command 'bogus'."
+    assert "Traceback" not in result.stderr and _loaded(modules, ("flask",)) == []
 
 
 @pytest.mark.parametrize("args", [("retention", "--tenant", "acme"), ("--tenant", "acme", "anonymize-ips"),
