@@ -58,7 +58,7 @@ from dsar.files.deletions import FileJournal, FilesDone
 from dsar.jobs.registry import JobContext
 from dsar.jobs.runner import describe_error
 from dsar.retention.overrides import EffectiveRule, RetentionHold
-from dsar.retention.statements import (MAX_BATCH_DAYS, Flavour, batch_days, day_parameters, days_kind,
+from dsar.retention.statements import (Flavour, batch_days, day_parameters, day_runs, days_kind, next_run_start,
                                        flavour_for, iso_day, python_value)
 
 #: How long one batch aims to hold its transaction open: batches grow (at most fourfold a
@@ -350,22 +350,25 @@ class _Sizes:
         once the values' density is known."""
         now = time.perf_counter()
         seconds, self._began = now - self._began, now
-        factor = min(4.0, max(0.25, BATCH_SECONDS / max(seconds, 1e-4)))
-        step = self._after_span(changed, factor) if window.span else self._after_walk(window, factor)
+        step = self._after_span(window, changed, seconds) if window.span else self._after_walk(window, _factor(seconds))
         if step is not None and self.density:
             step = min(step, timedelta(seconds=self.cap * SPAN_SHARE / self.density))
         if step is not None:
             step = min(step, LONGEST_SPAN)
         self.step = step if step is not None and step > timedelta(0) else None
 
-    def _after_span(self, changed: int, factor: float) -> timedelta | None:
+    def _after_span(self, window: _Window, changed: int, seconds: float) -> timedelta | None:
         # Rows kept (held, still referred to) count as none here: a denser stretch than this
         # guess is rolled back and walked (``too_many``). An empty span lifts the bound, so
-        # spans across a gap in the data grow fourfold each.
+        # spans across a gap in the data grow fourfold each. A span cut short (where its run
+        # of days ends, ``_later``) is judged by its own length, as if it had been whole.
         if self.step is None:
             return None
-        self.density = changed / max(self.step.total_seconds(), 1e-6)
-        return self.step * factor
+        step = self.step.total_seconds()
+        covered = _seconds_between(window.start, window.end[0]) if window.end else None
+        length = covered if covered is not None and 0 < covered < step else step
+        self.density = changed / max(length, 1e-6)
+        return self.step * _factor(seconds * step / max(length, 1e-6))
 
     def _after_walk(self, window: _Window, factor: float) -> timedelta | None:
         rows = self.rows
@@ -456,7 +459,8 @@ class _Batches:
             end = self.connection.execute(sa.select(*self.order).where(self.in_index, *after).order_by(*self.order)
                                           .offset(self.sizes.rows - 1).limit(1)).first()
             first, days = self._days(last, end)
-            kind = days_kind(days, self.cutoff)
+            kind = (days_kind(days, self.cutoff, first, self.bound) if end is None
+                    else days_kind(days, self.cutoff, first, end[0], high_included=True))
             if end is None:
                 return _Window(sa.and_(sa.true(), *after), None, True, days, kind, first)
             return _Window(sa.and_(*after, *self._up_to(tuple(end))), tuple(end), False, days, kind, first)
@@ -489,15 +493,25 @@ class _Batches:
             return None
         if until >= self.top:
             first, days = self._days(last, None)
-            return _Window(sa.and_(sa.true(), *after), None, True, days, days_kind(days, self.cutoff), first, True)
+            return _Window(sa.and_(sa.true(), *after), None, True, days, days_kind(days, self.cutoff, first, self.bound),
+                           first, True)
         first, days = self._days(last, (until,))
-        return _Window(sa.and_(*after, self.order[0] < until), (until, None), False, days,
-                       days_kind(days, self.cutoff), first, True)
+        high = until
+        if days and len(days) > 1 and until == days[-1]:
+            # The span ends where a run of days begins (``_later``): its dated text is the
+            # days before, up to the end of their range. Text between that and ``until``
+            # starts with no date: no batch ever needs it.
+            days = days[:-1]
+            high = day_runs(days)[-1][1]
+        return _Window(sa.and_(*after, self.order[0] < high), (until, None), False, days,
+                       days_kind(days, self.cutoff, first, high), first, True)
 
     def _later(self, value):
         """``value`` (a position in the cutoff column) plus ``step``, of the same kind; None
-        where it is no moment. ISO text stays ISO text, spelled as ``value`` is, and a span
-        tested by day ranges covers at most ``MAX_BATCH_DAYS`` calendar days."""
+        where it is no moment. ISO text stays ISO text, spelled as ``value`` is. Where dates
+        are tested by day ranges, a span ends at the latest where the next run of days
+        begins (``next_run_start``, spelled as the bare date): its own range then holds its
+        text to its days, and its rows need no test of their dates."""
         if self.top is None or value is None:
             return None
         start = _moment(value)
@@ -510,8 +524,9 @@ class _Batches:
         if isinstance(value, datetime):
             return later
         if self.flavour.day_ranges:
-            last_day = datetime.combine(start.date() + timedelta(days=MAX_BATCH_DAYS - 1), day_start(), start.tzinfo)
-            later = min(later, last_day)
+            next_run = next_run_start(start.date())
+            if later >= datetime.combine(next_run, day_start(), start.tzinfo):
+                return next_run.isoformat()
         text = later.isoformat(sep=value[10] if len(value) > 10 and value[10] in "T " else " ")
         return text if text > value else None
 
@@ -681,6 +696,12 @@ class _Batches:
             else:
                 self.sizes.restart()
         self.connection.rollback()
+
+
+def _factor(seconds: float) -> float:
+    """How much the next batch should take on, for one that took ``seconds``: towards
+    ``BATCH_SECONDS``, at most fourfold, at least a quarter."""
+    return min(4.0, max(0.25, BATCH_SECONDS / max(seconds, 1e-4)))
 
 
 def _moment(value) -> datetime | None:

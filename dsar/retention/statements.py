@@ -13,10 +13,12 @@ Work is pushed down to the database that holds the rows (SPEC §9). Each engine 
   (SQLite ``julianday``, PostgreSQL ``::timestamptz`` in a UTC session). Text that does not
   start with an ISO date is never taken for an old row.
   On SQLite a batch (a stretch of the index between two known ends) whose ends' dates are
-  at most ``MAX_BATCH_DAYS`` apart tests its rows by one text range per day instead of a
-  pattern per row (``day <= text < day + HIGHEST`` holds only for text starting with that
-  calendar date), and drops the test near the cutoff where all its days are two days or
-  more before it; per-row tests read ``+col`` (no column affinity to apply on every row).
+  at most ``MAX_BATCH_DAYS`` apart tests its rows by a few text ranges instead of a
+  pattern per row (``day_runs``: ``"2025-02-21" <= text < "2025-02-28"`` holds exactly for
+  text starting with one of the days 21 to 27), or by none where its own ends lie in one
+  such range (``held_to_days``: spans end where a range does). It drops the test near the
+  cutoff where all its days are two days or more before it. Per-row tests read ``+col``
+  (no column affinity to apply on every row).
 * ``rewrite(column, strategy)`` — the new value of an anonymized column, the test "this
   row would change" (so a re-run writes and counts nothing), and, where SQL cannot decide
   a value exactly as Python would, the test for the *odd* rows left to Python.
@@ -66,11 +68,11 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 #: Text that starts with an ISO date (YYYY-MM-DD), the only text a cutoff can find old.
 ISO_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]*"
 ISO_DATE_REGEX = "^[0-9]{4}-[0-1][0-9]-[0-3][0-9]"
-#: Above every character text can hold: ``day <= text < day + HIGHEST`` is text starting with ``day``.
-HIGHEST = "\U0010ffff"
-#: The most days one batch's rows may span for their dates to be tested by one text range
-#: per day (sargable, no pattern per row); a wider batch is tested by the pattern.
-MAX_BATCH_DAYS = 8
+#: The most days one batch's rows may span for their dates to be tested by text ranges
+#: (``day_runs``; no pattern per row); a wider batch is tested by the pattern. A span runs
+#: at most to the first day of the next run of days (``next_run_start``, ten days on at
+#: most), that day included.
+MAX_BATCH_DAYS = 11
 #: SQLite in WAL mode: pages the log may hold during a run before it is copied back (64 MiB
 #: at 4 KiB pages; SQLite's default is 1,000).
 WAL_PAGES_PER_CHECKPOINT = 16384
@@ -191,10 +193,12 @@ class Flavour:
 
     def expired(self, col: sa.Column, cutoff: datetime, days: str | None = None) -> sa.ColumnElement[bool]:
         """Rows of ``col`` strictly older than ``cutoff``. On ISO text, ``days`` replaces
-        the per-row date pattern by one text range per day, the days a batch's values can
+        the per-row date pattern by text ranges covering the days a batch's values can
         start with given as the statement's parameters (:func:`day_parameters`): ``"near"``
         keeps the test near the cutoff, ``"old"`` (every such day is two days or more
-        before the cutoff's: older whatever the spelling) drops it."""
+        before the cutoff's: older whatever the spelling) drops it; ``"… held"`` (the
+        batch's own range holds its text to those days, ``held_to_days``) drops the day
+        ranges too."""
         naive = cutoff.astimezone(timezone.utc).replace(tzinfo=None)
         if isinstance(col.type, sa.String):
             return sa.cast(col, sa.DateTime) < naive
@@ -214,16 +218,17 @@ class Flavour:
         text = col if isinstance(col.type, sa.String) else sa.type_coerce(col, sa.String)
         tested = text if tested is None else tested
         if days:
-            # Text from ``day`` up to ``day`` followed by the highest character starts with
-            # that day's ISO date: a few comparisons instead of a pattern, and only real
-            # calendar dates. Text between two days' ranges ("2025-01-0:", "2010 was…") is
-            # in none of them. Compared byte by byte whatever the column's collation (only
-            # flavours whose windows are in that order pass ``days``: ``day_ranges``).
+            # A range per run of days (``day_runs``): text in one starts with one of its
+            # calendar dates, so a row costs a few comparisons instead of a pattern. Text
+            # between two runs ("2025-01-0:", "2010 was…") is in none of them. Compared
+            # byte by byte whatever the column's collation (only flavours whose windows are
+            # in that order pass ``days``: ``day_ranges``). Slots past the runs repeat the
+            # last one: a row in a run never reaches them.
             binary = tested.collate("BINARY")
-            looks_like_a_date = sa.or_(*(sa.and_(binary >= sa.bindparam(f"_day{n}", type_=sa.String),
-                                                 binary < sa.bindparam(f"_day{n}_end", type_=sa.String))
-                                         for n in range(MAX_BATCH_DAYS)))
-            if days == "old":
+            ranges = (sa.and_(binary >= sa.bindparam(f"_day{n}", type_=sa.String),
+                              binary < sa.bindparam(f"_day{n}_end", type_=sa.String)) for n in range(MAX_BATCH_DAYS))
+            looks_like_a_date = sa.true() if days.endswith(" held") else sa.or_(*ranges)
+            if days.startswith("old"):
                 return looks_like_a_date
         return sa.and_(text < surely_after, looks_like_a_date, sa.or_(tested < surely_before, instant_older))
 
@@ -260,20 +265,62 @@ def batch_days(first, last) -> tuple[str, ...] | None:
     return tuple((start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1))
 
 
-def days_kind(days: tuple[str, ...] | None, cutoff: datetime) -> str | None:
+def days_kind(days: tuple[str, ...] | None, cutoff: datetime, low=None, high=None,
+              high_included: bool = False) -> str | None:
     """How ``expired`` tests a batch whose ISO text starts with one of ``days``: "old"
-    when every day is two days or more before the cutoff's, else "near"; None without days."""
+    when every day is two days or more before the cutoff's, else "near"; None without days.
+    " held" follows where the batch's own range, text from ``low`` up to ``high``, already
+    holds its text to those days (``held_to_days``): the day ranges are then left out."""
     if not days:
         return None
-    return "old" if days[-1] < _iso_bounds(cutoff)[0] else "near"
+    kind = "old" if days[-1] < _iso_bounds(cutoff)[0] else "near"
+    return f"{kind} held" if held_to_days(days, low, high, high_included) else kind
+
+
+def held_to_days(days: tuple[str, ...], low, high, high_included: bool = False) -> bool:
+    """Whether all text from ``low`` up to ``high`` (``high`` itself included or not) starts
+    with one of ``days``: the days are one of ``day_runs``, and the ends lie in its range."""
+    runs = day_runs(days)
+    if len(runs) != 1 or not isinstance(low, str) or not isinstance(high, str):
+        return False
+    start, end = runs[0]
+    return low >= start and (high < end if high_included else high <= end)
+
+
+def next_run_start(day: date) -> date:
+    """The first day after the run ``day`` is in (``day_runs``): the next 10th, 20th or 30th
+    of its month, or the first of the next month."""
+    try:
+        return day.replace(day=(day.day // 10 + 1) * 10)
+    except ValueError:  # no such day in the month: the run lasts to its end
+        return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def day_runs(days: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``days`` (ISO dates, oldest first) as ranges of text ``start <= text < end``, each
+    holding exactly the text that starts with one of its days. A day's range ends at the
+    day with its last digit raised by one ("2025-02-27" ends at "2025-02-28"): text below
+    that and from the day on has the day's ten characters first, whatever follows. So a
+    day that begins where the last range ends joins it: 21 to 27 February is one range,
+    ["2025-02-21", "2025-02-28"); 9 and 10 January are two ("2025-01-0:" is between them),
+    as are 28 February and 1 March. Eleven days are at most three ranges."""
+    runs: list[tuple[str, str]] = []
+    for day in days:
+        end = day[:-1] + chr(ord(day[-1]) + 1)
+        if runs and runs[-1][1] == day:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((day, end))
+    return runs
 
 
 def day_parameters(days: tuple[str, ...]) -> dict[str, str]:
     """The parameters of ``expired(…, days=True)`` for a batch of ``days`` (one to
-    ``MAX_BATCH_DAYS``; the last is repeated in the slots left)."""
-    padded = list(days) + [days[-1]] * (MAX_BATCH_DAYS - len(days))
-    return {key: value for n, day in enumerate(padded)
-            for key, value in ((f"_day{n}", day), (f"_day{n}_end", day + HIGHEST))}
+    ``MAX_BATCH_DAYS``): its ``day_runs``, the last repeated in the slots left."""
+    runs = day_runs(days)
+    padded = runs + [runs[-1]] * (MAX_BATCH_DAYS - len(runs))
+    return {key: value for n, (start, end) in enumerate(padded)
+            for key, value in ((f"_day{n}", start), (f"_day{n}_end", end))}
 
 
 def _iso_bounds(cutoff: datetime) -> tuple[str, str]:
