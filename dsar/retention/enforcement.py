@@ -459,7 +459,9 @@ class _Batches:
             end = self.connection.execute(sa.select(*self.order).where(self.in_index, *after).order_by(*self.order)
                                           .offset(self.sizes.rows - 1).limit(1)).first()
             first, days = self._days(last, end)
-            kind = (days_kind(days, self.cutoff, first, self.bound) if end is None
+            # Only a window with an end of its own may let its range hold its dates: the last
+            # one's range has none (its dates keep their test, and with it the bound).
+            kind = (days_kind(days, self.cutoff) if end is None
                     else days_kind(days, self.cutoff, first, end[0], high_included=True))
             if end is None:
                 return _Window(sa.and_(sa.true(), *after), None, True, days, kind, first)
@@ -493,8 +495,7 @@ class _Batches:
             return None
         if until >= self.top:
             first, days = self._days(last, None)
-            return _Window(sa.and_(sa.true(), *after), None, True, days, days_kind(days, self.cutoff, first, self.bound),
-                           first, True)
+            return _Window(sa.and_(sa.true(), *after), None, True, days, days_kind(days, self.cutoff), first, True)
         first, days = self._days(last, (until,))
         high = until
         if days and len(days) > 1 and until == days[-1]:
