@@ -661,21 +661,15 @@ class _Batches:
                 condition, parameters = condition_for(window), window.parameters
                 targets = list(zip(columns, [s for _, s in strategies]))
                 with self._limited(window):
-                    if self.flavour.returns_odd:
-                        # One statement: the batch's changes, and the keys of its odd rows.
-                        statement = self.flavour.rewrite_rows(self.table, self.key, targets,
-                                                              sa.and_(in_range, condition), hash_key, in_range)
-                        changed, odd_keys = self.connection.execute(statement, parameters).one()
-                        if odd_keys:
-                            changed += python.rows(sa.and_(in_range, self.key.in_(odd_keys)))[0]
-                    else:
-                        statement = self.flavour.rewrite_rows(
-                            self.table, self.key, targets, sa.and_(in_range, condition, *(sa.not_(o) for o in odd)),
-                            hash_key, in_range)
-                        changed = self.connection.execute(statement, parameters).rowcount
-                        if odd:
-                            changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)),
-                                                   parameters=parameters)[0]
+                    # The odd rows are named first: the UPDATE leaves them alone, for Python.
+                    odd_keys = []
+                    if odd:
+                        found = sa.select(self.key).where(in_range, condition, sa.or_(*odd))
+                        odd_keys = self.connection.execute(found, parameters).scalars().all()
+                    statement = self.flavour.rewrite_rows(self.table, targets, sa.and_(in_range, condition), hash_key)
+                    changed = self.connection.execute(statement, parameters).rowcount
+                    if odd_keys:
+                        changed += python.rows(sa.and_(in_range, self.key.in_(odd_keys)), parameters=parameters)[0]
                 self._check_size(window, changed)
             except _SpanStopped:
                 continue

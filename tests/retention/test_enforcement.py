@@ -156,7 +156,7 @@ PEOPLE = [
     {"id": 1, "email": "ann@example.com", "name": "Ann", "note": "vip", "ip": "10.9.8.7"},
     {"id": 2, "email": None, "name": "Bo", "note": None, "ip": "2001:db8::77"},
     {"id": 3, "email": "a" * 64, "name": None, "note": "x", "ip": None},  # already a digest: kept
-    {"id": 4, "email": "cy@example.com", "name": "Cy", "note": "y", "ip": "bogus"},
+    {"id": 4, "email": "cy@example.com", "name": "Cy", "note": "y", "ip": "01.2.3.4"},  # no address to Python
 ]
 PEOPLE_MAP = """\
       - name: people
@@ -186,11 +186,13 @@ def test_column_strategies_null_redact_keyed_hash_and_ip(source_url):
     _people(source_url)
     datamap = datamap_for(source_url, PEOPLE_MAP)
 
+    dry = apply(datamap, NOW, dry_run=True)
     ctx = apply(datamap, NOW)
 
     assert ctx.errors == []
     assert rows(source_url, "people", "email", "name", "note", "ip") == EXPECTED_PEOPLE
-    assert list(ctx.stats.values()) == [4]
+    # Row 4's address is odd: Python does all its columns, and it is counted once.
+    assert list(dry.stats.values()) == list(ctx.stats.values()) == [4]
     assert list(apply(datamap, NOW).stats.values()) == [0]
 
 
