@@ -661,15 +661,11 @@ class _Batches:
                 condition, parameters = condition_for(window), window.parameters
                 targets = list(zip(columns, [s for _, s in strategies]))
                 with self._limited(window):
-                    # The odd rows are named first: the UPDATE leaves them alone, for Python.
-                    odd_keys = []
-                    if odd:
-                        found = sa.select(self.key).where(in_range, condition, sa.or_(*odd))
-                        odd_keys = self.connection.execute(found, parameters).scalars().all()
                     statement = self.flavour.rewrite_rows(self.table, targets, sa.and_(in_range, condition), hash_key)
                     changed = self.connection.execute(statement, parameters).rowcount
-                    if odd_keys:
-                        changed += python.rows(sa.and_(in_range, self.key.in_(odd_keys)), parameters=parameters)[0]
+                    # The UPDATE left odd rows alone (SQL does not read them as Python does).
+                    if odd and self.flavour.left_odd_rows(self.connection):
+                        changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)), parameters=parameters)[0]
                 self._check_size(window, changed)
             except _SpanStopped:
                 continue

@@ -30,8 +30,9 @@ is not an IP address is emptied, as erasure does):
   connection — one UPDATE per batch, Python called by the engine, no round trip per row.
 * PostgreSQL: ``host(network(set_masklen(ip::inet, n)))``, with IPv4-mapped addresses
   masked on their IPv4 part, in one ``UPDATE`` per batch that leaves the batch's odd rows
-  alone; a ``SELECT`` before it names them (measured: ``RETURNING`` cost more than reading
-  the batch twice). Hex-and-colon text and dotted text PostgreSQL
+  alone and, if it left any, says so in a setting of the transaction; only then are they
+  read again, for Python (measured: ``RETURNING`` their keys cost more than reading the
+  batch twice). Hex-and-colon text and dotted text PostgreSQL
   prints back unchanged (but for case) are masked in SQL; text of address characters
   only (hex digits, ``:``, ``.``) without a dot or colon is emptied in SQL too; any other
   text (spaces around an address, zone ids such as ``fe80::1%eth0``, leading zeros in
@@ -81,6 +82,8 @@ WAL_PAGES_PER_CHECKPOINT = 16384
 #: took, on PostgreSQL 15, 0.16 µs a row against 0.22 for matching the whole text to
 #: ``^[0-9A-Fa-f:.]*$``, and a fifth of the time of ``ltrim`` over the characters.
 PG_NOT_ADDRESS_CHARACTER = "[^0-9A-Fa-f:.]"
+#: PostgreSQL: set (for its transaction) by an UPDATE that left odd rows to Python.
+ODD_ROWS_SETTING = "dsar.odd_rows"
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,14 @@ class Flavour:
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         return _common(col, strategy)
 
+    def left_alone(self, odd: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        """In an UPDATE's ``WHERE``: false for an ``odd`` row, which the UPDATE leaves to Python."""
+        return sa.not_(odd)
+
+    def left_odd_rows(self, connection: sa.Connection) -> bool:
+        """Whether the last UPDATE of this transaction may have left odd rows to Python."""
+        return True
+
     def rewrite_rows(self, table: sa.Table, targets: list[Target], where: sa.ColumnElement[bool],
                      hash_key: bytes) -> sa.Update:
         """The UPDATE giving the rows ``where`` their new values, touching only rows that
@@ -251,7 +262,7 @@ class Flavour:
         rewrites = [self.rewrite(col, strategy, hash_key) for col, strategy in targets]
         odd = [rw.odd for rw in rewrites if rw.odd is not None]
         # A column's own odd rows are left out by its ``written``; only another column's need a guard.
-        guards = [sa.not_(o) for o in odd] if len(rewrites) > 1 else []
+        guards = [self.left_alone(o) for o in odd] if len(rewrites) > 1 else []
         return (sa.update(table).where(where, *guards, sa.or_(*(rw.writes for rw in rewrites)))
                 .values({col.name: rw.new for (col, _), rw in zip(targets, rewrites)}))
 
@@ -472,6 +483,16 @@ class PostgresFlavour(Flavour):
             return self._iso_text_expired(col, cutoff, looks_like_a_date, instant_older)  # its own order
         return super().expired(col, cutoff)
 
+    def left_alone(self, odd: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        # An odd row left alone says so, in a setting of this transaction only: most batches
+        # have none, and need not be read again to find them (RETURNING cost more than that).
+        said = sa.func.set_config(ODD_ROWS_SETTING, "left", sa.true()).is_(None)  # false, once said
+        return sa.case((odd, said), else_=sa.true())
+
+    def left_odd_rows(self, connection: sa.Connection) -> bool:
+        said = sa.func.current_setting(ODD_ROWS_SETTING, sa.true())
+        return connection.execute(sa.select(said)).scalar() == "left"
+
     def rewrite(self, col: sa.Column, strategy: ColumnStrategy, hash_key: bytes) -> Rewrite | None:
         if strategy.kind == "ip":
             return self._mask(col, strategy.level)
@@ -506,8 +527,9 @@ class PostgresFlavour(Flavour):
         changes = _masking_changes(col, sa.case((odd, sa.true()), else_=col.is_distinct_from(new)))
         # Text ending as a masked address is most often one: PostgreSQL's own masked text
         # is canonical, so equal to its mask it is no odd row and is done, read once.
-        written = sa.case((col.is_(None), sa.false()), (sa.not_(could_be_masked), sa.not_(odd)),
-                          (other_character, sa.false()), (col == new, sa.false()), else_=sa.not_(odd))
+        written = sa.case((col.is_(None), sa.false()), (sa.not_(could_be_masked), self.left_alone(odd)),
+                          (other_character, self.left_alone(sa.true())), (col == new, sa.false()),
+                          else_=self.left_alone(odd))
         return Rewrite(new, changes, odd, written)
 
 
