@@ -138,8 +138,12 @@ def _masking_changes(col: sa.Column, changes: sa.ColumnElement[bool]) -> sa.Colu
     already (it ends as every masked address does, ``MASKED_ENDINGS``); other text always
     changes. Most rows of a first run are then tested by their ending alone, and the address
     is read once, in the ``SET``, not again in the ``WHERE``."""
-    could_be_masked = sa.or_(*(col.like(f"%{ending}") for ending in MASKED_ENDINGS))
-    return sa.case((col.is_(None), sa.false()), (sa.not_(could_be_masked), sa.true()), else_=changes)
+    return sa.case((col.is_(None), sa.false()), (sa.not_(_could_be_masked(col)), sa.true()), else_=changes)
+
+
+def _could_be_masked(col: sa.Column) -> sa.ColumnElement[bool]:
+    """The text ends as every masked address does (``MASKED_ENDINGS``)."""
+    return sa.or_(*(col.like(f"%{ending}") for ending in MASKED_ENDINGS))
 
 
 def _common(col: sa.Column, strategy: ColumnStrategy) -> Rewrite | None:
@@ -522,12 +526,11 @@ class PostgresFlavour(Flavour):
         odd = sa.case((col.is_(None), sa.false()), (other_character, sa.true()),
                       (dotted, sa.func.host(inet) != sa.func.lower(col)), else_=sa.false())
         new = _pg_masked_text(col, inet, level)
-        could_be_masked = sa.or_(*(col.like(f"%{ending}") for ending in MASKED_ENDINGS))
         # An odd row always changes (Python's answer is canonical text or nothing).
         changes = _masking_changes(col, sa.case((odd, sa.true()), else_=col.is_distinct_from(new)))
         # Text ending as a masked address is most often one: PostgreSQL's own masked text
         # is canonical, so equal to its mask it is no odd row and is done, read once.
-        written = sa.case((col.is_(None), sa.false()), (sa.not_(could_be_masked), self.left_alone(odd)),
+        written = sa.case((col.is_(None), sa.false()), (sa.not_(_could_be_masked(col)), self.left_alone(odd)),
                           (other_character, self.left_alone(sa.true())), (col == new, sa.false()),
                           else_=self.left_alone(odd))
         return Rewrite(new, changes, odd, written)
@@ -536,24 +539,25 @@ class PostgresFlavour(Flavour):
 def _pg_masked_text(col: sa.ColumnElement, inet: sa.ColumnElement, level: int) -> sa.ColumnElement:
     """Address text masked: text with a colon is IPv6 (or an IPv4-mapped one), other dotted
     text IPv4 — read from the text itself, which saves ``family()`` a cast a row."""
-    def keep(bits: int) -> sa.ColumnElement:
-        return sa.func.host(sa.func.network(sa.func.set_masklen(inet, bits)))
-
-    mapped = inet.op("<<", is_comparison=True)(sa.literal_column("'::ffff:0.0.0.0/96'::inet"))
-    return sa.case((sa.func.strpos(col, ":") > 0, sa.case((mapped, keep(128 - MASKED_BITS[4][level])),
-                                                          else_=keep(128 - MASKED_BITS[6][level]))),
-                   (sa.func.strpos(col, ".") > 0, keep(32 - MASKED_BITS[4][level])),
+    return sa.case((sa.func.strpos(col, ":") > 0, _pg_masked_v6(inet, level)),
+                   (sa.func.strpos(col, ".") > 0, _pg_kept(inet, 32 - MASKED_BITS[4][level])),
                    else_=sa.null())
 
 
 def _pg_masked(inet: sa.ColumnElement, level: int) -> sa.ColumnElement:
-    def keep(bits: int) -> sa.ColumnElement:
-        return sa.func.host(sa.func.network(sa.func.set_masklen(inet, bits)))
+    return sa.case((sa.func.family(inet) == 4, _pg_kept(inet, 32 - MASKED_BITS[4][level])),
+                   else_=_pg_masked_v6(inet, level))
 
+
+def _pg_masked_v6(inet: sa.ColumnElement, level: int) -> sa.ColumnElement:
+    """An IPv6 address masked; an IPv4-mapped one on its IPv4 part."""
     mapped = inet.op("<<", is_comparison=True)(sa.literal_column("'::ffff:0.0.0.0/96'::inet"))
-    return sa.case((sa.func.family(inet) == 4, keep(32 - MASKED_BITS[4][level])),
-                   (mapped, keep(128 - MASKED_BITS[4][level])),
-                   else_=keep(128 - MASKED_BITS[6][level]))
+    return sa.case((mapped, _pg_kept(inet, 128 - MASKED_BITS[4][level])), else_=_pg_kept(inet, 128 - MASKED_BITS[6][level]))
+
+
+def _pg_kept(inet: sa.ColumnElement, bits: int) -> sa.ColumnElement:
+    """The address with all but its first ``bits`` zeroed, as text."""
+    return sa.func.host(sa.func.network(sa.func.set_masklen(inet, bits)))
 
 
 def _pg_hmac(text: sa.ColumnElement, key: bytes) -> sa.ColumnElement:
