@@ -109,22 +109,36 @@ def quiet_reflection() -> Iterator[None]:
         yield
 
 
-def reflect(connection: sa.Connection, source: Source, names: Iterable[str]) -> dict[str, sa.Table]:
+def reflect(connection: sa.Connection, source: Source, names: Iterable[str], *,
+            whole: bool = True) -> dict[str, sa.Table]:
     """The live tables ``names`` (``table`` or ``schema.table``) of ``source``, keyed by
-    those names; ConfigurationError names a missing one."""
+    those names; ConfigurationError names a missing one.
+
+    ``whole=False``: their columns and primary key only, which is all retention reads.
+    A whole table also brings its constraints and indexes (erasure checks keys with them),
+    read from the catalog one query each, and the tables its foreign keys name."""
     metadata = sa.MetaData()
     tables = {}
     with quiet_reflection():
         for name in names:
             schema, _, table = name.rpartition(".")
             try:
-                tables[name] = sa.Table(table, metadata, schema=schema or None, autoload_with=connection)
+                tables[name] = (sa.Table(table, metadata, schema=schema or None, autoload_with=connection) if whole
+                                else _columns_and_key(connection, metadata, table, schema or None))
             except exc.NoSuchTableError:
                 raise DataMapMismatch(
                     f'table "{name}" of source "{source.name}" does not exist '
                     "(dsar datamap check lists every mismatch)",
                     details={"source": source.name, "table": name}) from None
     return tables
+
+
+def _columns_and_key(connection: sa.Connection, metadata: sa.MetaData, name: str, schema: str | None) -> sa.Table:
+    inspector = sa.inspect(connection)
+    columns = [sa.Column(c["name"], c["type"], nullable=c["nullable"], autoincrement=False)
+               for c in inspector.get_columns(name, schema=schema)]
+    key = inspector.get_pk_constraint(name, schema=schema)["constrained_columns"]
+    return sa.Table(name, metadata, *columns, *([sa.PrimaryKeyConstraint(*key)] if key else []), schema=schema)
 
 
 @contextmanager

@@ -160,7 +160,7 @@ class _SourceWork:
 
     def table(self, name: str) -> sa.Table:
         if name not in self._tables:
-            self._tables[name] = reflect(self.connection, self.source, [name])[name]
+            self._tables[name] = reflect(self.connection, self.source, [name], whole=False)[name]
             self.connection.commit()  # reflection opened a transaction: end it
         return self._tables[name]
 
