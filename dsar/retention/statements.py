@@ -518,12 +518,15 @@ class PostgresFlavour(Flavour):
         # (spaces, zone ids, words, non-ASCII) is an *odd* row computed in Python — rare
         # in real data. Text of address characters without a dot or a colon is no address:
         # emptied. Text that passes yet is no address (1::2::3, 256.1.1.1) makes the cast
-        # fail: that batch is then done in Python.
+        # fail: that batch is then done in Python. Text with neither a dot nor a colon is
+        # never an address, whatever else it holds ("-", "unknown", "n/a": common in real
+        # logs), so it is no odd row: SQL empties it, as Python would.
         other_character = col.op("~", is_comparison=True)(sa.literal(PG_NOT_ADDRESS_CHARACTER))
         dotted = sa.func.strpos(col, ".") > 0
+        address_like = sa.or_(dotted, sa.func.strpos(col, ":") > 0)
         inet = sa.cast(col, postgresql.INET)
         # CASE, not OR: only CASE fixes the order, and the cast must follow the checks.
-        odd = sa.case((col.is_(None), sa.false()), (other_character, sa.true()),
+        odd = sa.case((col.is_(None), sa.false()), (other_character, address_like),
                       (dotted, sa.func.host(inet) != sa.func.lower(col)), else_=sa.false())
         new = _pg_masked_text(col, inet, level)
         # An odd row always changes (Python's answer is canonical text or nothing).
