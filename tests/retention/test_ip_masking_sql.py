@@ -30,8 +30,10 @@ PLAIN = [
     "10.1.2.0", "::FFFF:10.1.2.0", "2001:db8::", "2001:db8:1:2:3::",
     # No dot and no colon: never an address, whatever else it holds (emptied by SQL alone).
     "-", "unknown", "n/a", " ", "%eth0", "\u00a0", "not-an-ip",
+    # An address and its port (as some proxies log a client): no address, emptied by SQL alone.
+    "203.0.113.9:51234", "1.2.3.4:80", "::ffff:1.2.3.4:80", "1.2.3.0:0",
 ]
-ODD = [" 192.168.1.77 ", "deadbeef", "1.2.3.4:80", "::ffff:01.2.3.4", "1.2.3.04", "256.1.1.1", "1.2.3.4.", "::0123", "\t2001:db8::1\n", "fe80::1%eth0", "01.2.3.4", "1.2.3", "1::2::3", "",
+ODD = [" 192.168.1.77 ", "deadbeef", " 1.2.3.4:80", "::ffff:01.2.3.4", "1.2.3.04", "256.1.1.1", "1.2.3.4.", "::0123", "\t2001:db8::1\n", "fe80::1%eth0", "01.2.3.4", "1.2.3", "1::2::3", "",
        "1.2.3.4/24", "::ffff:1.2.3.4.5", "\u00a0192.168.1.7", "\uff11.2.3.4",
        # Odd, yet ending as masked text does.
        "01.2.3.0", "::ffff:01.2.3.0", " 1.2.3.0", "1.2.0", "fe80::1%eth0::"]
