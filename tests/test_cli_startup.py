@@ -118,6 +118,8 @@ def test_jobs_that_write_no_message_run_without_the_web_app(run_dsar, args):
     assert _loaded(modules, ("flask_smorest", "flask_wtf", "flask_login", "flask_limiter", "flask_migrate",
                              "dsar.dashboard", "dsar.portal", "dsar.api", "dsar.auth", "dsar.downloads",
                              "dsar.web")) == []
+    # Nor what this tenant's work does not use: no file stores, no working days to count.
+    assert _loaded(modules, ("fsspec", "s3fs", "holidays")) == []
     assert templates == []
 
 

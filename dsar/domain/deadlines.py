@@ -48,11 +48,13 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-
-import holidays
+from typing import TYPE_CHECKING
 
 from dsar.domain.regimes import Period, Regime
 from dsar.errors import Conflict, ValidationError
+
+if TYPE_CHECKING:
+    import holidays
 
 _SATURDAY = 5
 # holidays also accepts alpha-3 codes; the product stores alpha-2 (SPEC §8 `--country CC`).
@@ -100,6 +102,8 @@ def normalise_country(country: str) -> str:
 
 @lru_cache(maxsize=64)
 def _holiday_calendar(code: str) -> holidays.HolidayBase:
+    import holidays  # start-up: a command that counts no working day does not load every country's calendar
+
     alpha2, _, subdivision = code.partition("-")
     try:
         if _COUNTRY.fullmatch(code):

@@ -14,12 +14,13 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO
-
-import fsspec
+from typing import IO, TYPE_CHECKING
 
 from dsar.datamap.model import Store
 from dsar.errors import ConfigurationError, SourceUnavailable
+
+if TYPE_CHECKING:
+    import fsspec
 
 CHUNK_BYTES = 256 * 1024
 DELETE_BATCH = 1000  # S3's DeleteObjects limit
@@ -159,6 +160,8 @@ def _strip(path: str) -> str:
 
 def open_store(store: Store) -> FileStore:
     """The FileStore for ``store`` (fsspec caches the underlying filesystem per options)."""
+    import fsspec  # start-up: only a data map with file stores needs it
+
     protocol, rest = store.url.split("://", 1)
     options = dict(store.options)
     try:

@@ -58,7 +58,6 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import exc
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -508,6 +507,8 @@ class PostgresFlavour(Flavour):
         return _common(col, strategy)
 
     def _mask(self, col: sa.Column, level: int) -> Rewrite:
+        from sqlalchemy.dialects import postgresql  # start-up: SQLite sources never load it
+
         if isinstance(col.type, postgresql.INET):
             masked = sa.cast(_pg_masked(col, level), postgresql.INET)
             return Rewrite(masked, sa.and_(col.is_not(None), col != masked))
