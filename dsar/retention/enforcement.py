@@ -646,7 +646,13 @@ class _Batches:
             return python.all(condition)
         changes = sa.and_(condition, sa.or_(*(r.changes for r in rewrites)))
         if self.ctx.dry_run:
-            return self._count(changes)
+            try:
+                return self._count(changes)
+            except exc.DataError:
+                # A value SQL could not read as an address ("1.2.0"): counted in Python, as
+                # the run would then change it (``python.rows`` writes nothing in a dry run).
+                self.connection.rollback()
+                return python.all(condition)
         odd = [r.odd for r in rewrites if r.odd is not None]
         last = None
         while True:

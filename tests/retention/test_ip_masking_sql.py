@@ -92,12 +92,15 @@ def test_plain_addresses_are_masked_by_the_database_as_mask_ip_does(source_url, 
 
 
 @pytest.mark.parametrize("level", [1, 3])
-def test_odd_values_end_as_mask_ip_says(source_url, level):
+def test_odd_values_end_as_mask_ip_says_as_the_dry_run_counted(source_url, level):
     values = ODD + PLAIN[:3]
     _setup(source_url, values)
+    # Some odd values ("1.2.0") PostgreSQL cannot cast: the dry run counts them in Python.
+    predicted = apply(_datamap(source_url, level), NOW, batch_size=3, dry_run=True)
     ctx = apply(_datamap(source_url, level), NOW, batch_size=3)
 
-    assert ctx.errors == []
+    assert predicted.errors == [] and ctx.errors == []
+    assert ctx.stats == predicted.stats
     after = rows(source_url, "visits", "ip")
     assert {i: after[i][0] for i in after} == {i: expected(v, level) for i, v in enumerate(values, 1)}
 
@@ -204,16 +207,18 @@ def address_like(draw):
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(address_like(), min_size=1, max_size=25), level=st.sampled_from([1, 2, 3]))
-def test_generated_addresses_end_as_mask_ip_says_and_a_rerun_changes_nothing(source_url, values, level):
+def test_generated_addresses_end_as_mask_ip_says_as_the_dry_run_counted_and_a_rerun_changes_nothing(source_url, values, level):
     engine = sa.create_engine(source_url)
     visits().metadata.drop_all(engine)
     engine.dispose()
     _setup(source_url, values)
 
+    predicted = apply(_datamap(source_url, level), NOW, batch_size=7, dry_run=True)
     ctx = apply(_datamap(source_url, level), NOW, batch_size=7)
     again = apply(_datamap(source_url, level), NOW, batch_size=7)
 
-    assert ctx.errors == [] and again.errors == []
+    assert predicted.errors == [] and ctx.errors == [] and again.errors == []
+    assert ctx.stats == predicted.stats  # the dry run counts exactly the rows the run changes
     after = rows(source_url, "visits", "ip")
     assert {i: after[i][0] for i in after} == {i: expected(v, level) for i, v in enumerate(values, 1)}
     assert sum(again.stats.values()) == 0
