@@ -515,16 +515,15 @@ class PostgresFlavour(Flavour):
         # Address characters only, and a dot or a colon: PostgreSQL can read it. Hex and
         # colons alone it reads as Python does. Dotted text it reads as Python does where it
         # prints it back unchanged (but for the case of hex digits): other dotted text
-        # (leading zeros, "1.2.3.4.", "::ffff:1.23") and text with any other character
-        # (spaces, zone ids, words, non-ASCII) is an *odd* row computed in Python — rare
-        # in real data. Text of address characters without a dot or a colon is no address:
-        # emptied. Text that passes yet is no address (1::2::3, 256.1.1.1) makes the cast
-        # fail: that batch is then done in Python. Text with neither a dot nor a colon is
-        # never an address, whatever else it holds ("-", "unknown", "n/a": common in real
-        # logs), so it is no odd row: SQL empties it, as Python would.
+        # (leading zeros, "1.2.3.4.", "::ffff:1.23") and address-like text with any other
+        # character (spaces, zone ids, non-ASCII) is an *odd* row computed in Python — rare
+        # in real data. Text with neither a dot nor a colon, whatever else it holds ("-",
+        # "unknown", "n/a": common in real logs), and an address with its port are no
+        # address: SQL empties them, as Python would. Other text that passes yet is no
+        # address (1::2::3, 256.1.1.1) makes the cast fail: that batch is then done in Python.
         other_character = col.op("~", is_comparison=True)(sa.literal(PG_NOT_ADDRESS_CHARACTER))
-        dotted = sa.func.strpos(col, ".") > 0
-        address_like = sa.or_(dotted, sa.func.strpos(col, ":") > 0)
+        dotted = _holds(col, ".")
+        address_like = sa.or_(dotted, _holds(col, ":"))
         inet = sa.cast(col, postgresql.INET)
         # CASE, not OR: only CASE fixes the order, and the cast must follow the checks.
         read_back = sa.case((_with_port(col), sa.false()), else_=sa.func.host(inet) != sa.func.lower(col))
@@ -545,9 +544,13 @@ def _pg_masked_text(col: sa.ColumnElement, inet: sa.ColumnElement, level: int) -
     """Address text masked: text with a colon is IPv6 (or an IPv4-mapped one), other dotted
     text IPv4 — read from the text itself, which saves ``family()`` a cast a row. An address
     with its port is none (emptied), and is never cast."""
-    return sa.case((sa.func.strpos(col, ":") > 0, sa.case((_with_port(col), sa.null()), else_=_pg_masked_v6(inet, level))),
-                   (sa.func.strpos(col, ".") > 0, _pg_kept(inet, 32 - MASKED_BITS[4][level])),
+    return sa.case((_holds(col, ":"), sa.case((_with_port(col), sa.null()), else_=_pg_masked_v6(inet, level))),
+                   (_holds(col, "."), _pg_kept(inet, 32 - MASKED_BITS[4][level])),
                    else_=sa.null())
+
+
+def _holds(col: sa.ColumnElement, character: str) -> sa.ColumnElement[bool]:
+    return sa.func.strpos(col, character) > 0
 
 
 def _with_port(col: sa.ColumnElement) -> sa.ColumnElement[bool]:
