@@ -640,20 +640,19 @@ class _Batches:
     def anonymize(self, condition_for, strategies, hash_key: bytes) -> None:
         condition = condition_for()
         columns = [column(self.table, name, self.work.source) for name, _ in strategies]
-        rewrites = [self.flavour.rewrite(col, strategy, hash_key) for col, (_, strategy) in zip(columns, strategies)]
+        targets = list(zip(columns, [s for _, s in strategies]))
         python = _PythonRewrite(self, columns, [s for _, s in strategies], hash_key)
-        if any(rewrite is None for rewrite in rewrites):
+
+        def rewrites(careful: bool) -> list:
+            return [self.flavour.rewrite(col, strategy, hash_key, careful) for col, strategy in targets]
+
+        if any(rewrite is None for rewrite in rewrites(False)):
             return python.all(condition)
-        changes = sa.and_(condition, sa.or_(*(r.changes for r in rewrites)))
         if self.ctx.dry_run:
-            try:
-                return self._count(changes)
-            except exc.DataError:
-                # A value SQL could not read as an address ("1.2.0"): counted in Python, as
-                # the run would then change it (``python.rows`` writes nothing in a dry run).
-                self.connection.rollback()
-                return python.all(condition)
-        odd = [r.odd for r in rewrites if r.odd is not None]
+            return self._count_changes(condition, rewrites, python)
+        # Careful once a statement failed on a value SQL could not read ("256.1.1.1"): from
+        # then on, every value SQL might not read is left to Python, the rest still done in SQL.
+        careful = False
         last = None
         while True:
             window = None
@@ -665,19 +664,24 @@ class _Batches:
                     break
                 in_range, upper, final = window.in_range, window.end, window.final
                 condition, parameters = condition_for(window), window.parameters
-                targets = list(zip(columns, [s for _, s in strategies]))
+                odd = [r.odd for r in rewrites(careful) if r.odd is not None]
                 with self._limited(window):
-                    statement = self.flavour.rewrite_rows(self.table, targets, sa.and_(in_range, condition), hash_key)
+                    statement = self.flavour.rewrite_rows(self.table, targets, sa.and_(in_range, condition), hash_key,
+                                                          careful)
                     changed = self.connection.execute(statement, parameters).rowcount
                     # The UPDATE left odd rows alone (SQL does not read them as Python does).
-                    if odd and self.flavour.left_odd_rows(self.connection):
-                        changed += python.rows(sa.and_(in_range, condition, sa.or_(*odd)), parameters=parameters)[0]
+                    if odd and (left := self.flavour.odd_rows_left(self.connection)) is not None:
+                        changed += python.rows(sa.and_(left, in_range, condition, sa.or_(*odd)), parameters=parameters)[0]
                 self._check_size(window, changed)
             except _SpanStopped:
                 continue
             except exc.DataError:
-                # A value SQL could not read as an address: this batch is done in Python.
                 self.connection.rollback()
+                if not careful:
+                    careful = True
+                    self.sizes.restart()
+                    continue  # the same window again, carefully
+                # Even so SQL could not read a value: this batch is done in Python.
                 window = None
                 changed, upper, found = python.rows(condition_for(), after=last, limit=self.sizes.rows)
                 if not found:
@@ -693,6 +697,16 @@ class _Batches:
             else:
                 self.sizes.restart()
         self.connection.rollback()
+
+    def _count_changes(self, condition, rewrites, python: _PythonRewrite) -> None:
+        """A dry run counts the rows anonymization would change: in SQL, carefully where a
+        value SQL could not read made the count fail, and in Python if even that failed."""
+        for careful in (False, True):
+            try:
+                return self._count(sa.and_(condition, sa.or_(*(r.changes for r in rewrites(careful)))))
+            except exc.DataError:
+                self.connection.rollback()
+        python.all(condition)  # ``python.rows`` writes nothing in a dry run
 
 
 def _factor(seconds: float) -> float:
