@@ -489,7 +489,7 @@ class PostgresFlavour(Flavour):
     def expired(self, col: sa.Column, cutoff: datetime, days: str | None = None) -> sa.ColumnElement[bool]:
         if isinstance(col.type, sa.String):
             # The cast runs only on rows that start with an ISO date (CASE keeps the order).
-            looks_like_a_date = col.op("~", is_comparison=True)(sa.literal(ISO_DATE_REGEX))
+            looks_like_a_date = _matches(col, ISO_DATE_REGEX)
             instant_older = sa.case((looks_like_a_date, sa.cast(col, sa.DateTime(timezone=True)) < cutoff),
                                     else_=sa.false())
             return self._iso_text_expired(col, cutoff, looks_like_a_date, instant_older)  # its own order
@@ -522,7 +522,7 @@ class PostgresFlavour(Flavour):
             return self._mask(col, strategy.level, careful)
         if strategy.kind == "hash":
             text = sa.cast(col, sa.Text)
-            digest = text.op("~", is_comparison=True)("^[0-9a-f]{64}$")
+            digest = _matches(text, "^[0-9a-f]{64}$")
             return Rewrite(sa.case((sa.or_(col.is_(None), digest), col), else_=_pg_hmac(text, hash_key)),
                            sa.and_(col.is_not(None), sa.not_(digest)))
         return _common(col, strategy)
@@ -544,7 +544,7 @@ class PostgresFlavour(Flavour):
         # address (1::2::3, 256.1.1.1) makes the cast fail, and with it the statement; the
         # rule's batches are then ``careful``: text not shaped as an address PostgreSQL
         # surely reads (``_pg_surely_read``) is an odd row too.
-        other_character = col.op("~", is_comparison=True)(sa.literal(PG_NOT_ADDRESS_CHARACTER))
+        other_character = _matches(col, PG_NOT_ADDRESS_CHARACTER)
         dotted = _holds(col, ".")
         address_like = sa.or_(dotted, _holds(col, ":"))
         inet = sa.cast(col, postgresql.INET)
@@ -596,12 +596,14 @@ def _pg_surely_read(col: sa.ColumnElement) -> sa.ColumnElement[bool]:
     and mapped IPv4 as above, IPv6 of hex groups (``_pg_surely_ipv6``). Other address-like
     text ("256.1.1.1", "1::2::3", but also "::1.2.3.4") is left to Python by a careful
     rewrite (``PostgresFlavour._mask``); most of it is no address."""
-    def matches(pattern: str, operator: str = "~") -> sa.ColumnElement[bool]:
-        return col.op(operator, is_comparison=True)(sa.literal(pattern))
-
-    return sa.case((_holds(col, ":"), sa.case((_holds(col, "."), matches(PG_SURELY_MAPPED, "~*")),
+    return sa.case((_holds(col, ":"), sa.case((_holds(col, "."), _matches(col, PG_SURELY_MAPPED, "~*")),
                                               else_=_pg_surely_ipv6(col))),
-                   else_=matches(PG_SURELY_IPV4))
+                   else_=_matches(col, PG_SURELY_IPV4))
+
+
+def _matches(col: sa.ColumnElement, pattern: str, operator: str = "~") -> sa.ColumnElement[bool]:
+    """The text matches the regular expression ``pattern`` (``~*``: ignoring case)."""
+    return col.op(operator, is_comparison=True)(sa.literal(pattern))
 
 
 def _pg_surely_ipv6(col: sa.ColumnElement) -> sa.ColumnElement[bool]:
@@ -613,7 +615,7 @@ def _pg_surely_ipv6(col: sa.ColumnElement) -> sa.ColumnElement[bool]:
     after_first_pair = sa.func.substr(col, sa.func.strpos(col, "::") + 1)
     return sa.and_(colons <= 7, sa.or_(_holds(col, "::"), colons == 7),
                    sa.func.strpos(after_first_pair, "::") == 0,
-                   sa.not_(col.op("~", is_comparison=True)(sa.literal("[^:]{5}"))),
+                   sa.not_(_matches(col, "[^:]{5}")),
                    sa.or_(col.not_like(":%"), col.like("::%")), sa.or_(col.not_like("%:"), col.like("%::")))
 
 
