@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsar.domain.ip_masking import MASKED_ENDINGS, mask_ip, masked_prefix_length, parse_level
@@ -136,3 +136,60 @@ def test_mapped_addresses_keep_their_mapped_form(value, level):
     v4 = str(ipaddress.ip_address(value).ipv4_mapped)
     assert masked == f"::ffff:{mask_ip(v4, level)}"
     assert ipaddress.ip_address(masked).ipv4_mapped is not None
+
+
+# --- the forms read without parsing agree with ipaddress --------------------------------------
+# ``mask_ip`` answers canonical IPv4 (alone or mapped) and already-masked IPv6 text without
+# parsing it; these compare it, on any text, with ipaddress alone.
+
+def _reference(value: str, level: int) -> str:
+    """The network address of what ``level`` keeps, as ipaddress computes it (ValueError: no address)."""
+    address = ipaddress.ip_address(value.strip())
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return f"::ffff:{_reference(str(address.ipv4_mapped), level)}"
+    zeroed = {4: (8, 16, 24), 6: (64, 80, 104)}[address.version][level - 1]
+    network = ipaddress.IPv4Network if address.version == 4 else ipaddress.IPv6Network
+    return str(network((int(address), address.max_prefixlen - zeroed), strict=False).network_address)
+
+
+def _outcome(function, value: str, level: int) -> str | None:
+    try:
+        return function(value, level)
+    except (ValueError, ValidationError):
+        return None  # not an address
+
+
+ipv6_spellings = st.ip_addresses(v=6).flatmap(lambda a: st.sampled_from(
+    [str(a), a.exploded, str(a).upper(), a.exploded.upper(), f" {a} "]))
+already_masked = st.tuples(addresses, levels).map(lambda pair: mask_ip(*pair))
+octet_text = st.one_of(st.integers(0, 300).map(str), st.from_regex(r"[0-9]{0,4}", fullmatch=True))
+dotted_text = st.tuples(st.sampled_from(["", "::ffff:", "::FFFF:", "::", " "]),
+                        st.lists(octet_text, min_size=1, max_size=5).map(".".join)).map("".join)
+group_text = st.one_of(st.integers(0, 0xFFFF).map("{:x}".format), st.integers(0, 0xFF).map("{:x}00".format),
+                       st.from_regex(r"[0-9a-fA-F]{0,5}", fullmatch=True))
+#: Text shaped like a masked IPv6 address, right or nearly: groups, then how it ends.
+masked_ipv6_text = st.tuples(st.lists(group_text, max_size=7).map(":".join),
+                             st.sampled_from(["::", ":", "::0", ":0", ""])).map("".join)
+many = settings(max_examples=1000)
+
+
+@many
+@given(st.one_of(addresses, ipv6_spellings, already_masked), levels)
+def test_mask_ip_agrees_with_ipaddress_on_addresses_however_written(value, level):
+    assert mask_ip(value, level) == _reference(value, level)
+
+
+@many
+@given(st.one_of(dotted_text, masked_ipv6_text), levels)
+def test_mask_ip_agrees_with_ipaddress_on_text_shaped_like_an_address(value, level):
+    assert _outcome(mask_ip, value, level) == _outcome(_reference, value, level)
+
+
+@pytest.mark.parametrize(("value", "level"), [
+    ("2001:db8::", 1), ("0:1::", 1), ("0:0:1:2::", 1), ("1:2:3:4::", 1), ("1:2:3:0::", 1), ("1:2:3:4:5::", 1),
+    ("1:2:3::", 2), ("1:2:3:4::", 2), ("2001:d00::", 3), ("0:100::", 3), ("2001:d01::", 3), ("2001::", 3),
+    ("2001:0db8::", 1), ("2001:DB8::", 1), ("::", 3), (":::", 1), ("1.2.3.0", 1), ("01.2.3.4", 1),
+    ("::ffff:1.2.3.4", 3), ("::ffff:01.2.3.4", 1), ("255.255.255.255", 2), ("256.0.0.0", 1),
+])
+def test_mask_ip_agrees_with_ipaddress_near_the_forms_read_without_parsing(value, level):
+    assert _outcome(mask_ip, value, level) == _outcome(_reference, value, level)
