@@ -70,14 +70,10 @@ def mask_ip(value: str, level: int) -> str:
     if isinstance(value, str):
         if canonical := _CANONICAL_IPV4.fullmatch(value):
             mapped, *octets = canonical.groups()
-            return (mapped or "") + ".".join(octets[:4 - level] + ["0"] * level)
+            zeroed = MASKED_BITS[4][level] // 8
+            return (mapped or "") + ".".join(octets[:4 - zeroed] + ["0"] * zeroed)
         if _MASKED_IPV6[level].fullmatch(value):
             return value
-    return _mask_parsed(value, level)
-
-
-def _mask_parsed(value: str, level: int) -> str:
-    """``mask_ip`` of any text ``ipaddress`` reads (the general path)."""
     address = _parse(value)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return f"::ffff:{_mask(address.ipv4_mapped, level)}"

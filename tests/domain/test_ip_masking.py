@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsar.domain.ip_masking import MASKED_ENDINGS, mask_ip, masked_prefix_length, parse_level
+from dsar.domain.ip_masking import MASKED_BITS, MASKED_ENDINGS, mask_ip, masked_prefix_length, parse_level
 from dsar.errors import ValidationError
 
 V6 = "2001:db8:abcd:1234:5678:9abc:def0:1234"
@@ -147,7 +147,7 @@ def _reference(value: str, level: int) -> str:
     address = ipaddress.ip_address(value.strip())
     if address.version == 6 and address.ipv4_mapped is not None:
         return f"::ffff:{_reference(str(address.ipv4_mapped), level)}"
-    zeroed = {4: (8, 16, 24), 6: (64, 80, 104)}[address.version][level - 1]
+    zeroed = MASKED_BITS[address.version][level]
     network = ipaddress.IPv4Network if address.version == 4 else ipaddress.IPv6Network
     return str(network((int(address), address.max_prefixlen - zeroed), strict=False).network_address)
 
