@@ -39,7 +39,7 @@ from dsar.retention.overrides import effective_rules
 from dsar.retention.statements import masked_or_none
 
 #: The bench's "now": the real time it starts, so the ``dsar jobs run`` process reads the clock
-#: as an operator's does (no clock patched into it: time-machine alone imported pytest, 0.16 s
+#: as an operator's does (no clock patched into it: time-machine imported pytest, up to 0.16 s
 #: of each process). Rows are 0..12.5 days old or 150..240, far from both cutoffs (30 and 90
 #: days), so the minutes between this moment and a process's own change no row's fate.
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
